@@ -1,0 +1,354 @@
+"""Stepsize schedules: pure functions of the step counter k.
+
+A schedule maps k = 0, 1, 2, ... (the number of steps already taken) to a stepsize: a float,
+or an ``(R,)`` array when a parameter is given per replica. Deterministic schedules also give
+their formula as a sympy expression in ``k`` (``formula()``), which ``verify.symbolic`` uses to
+prove a theorem's conditions (divergent sum, summable squares, vanishing ratio).
+
+``randomized`` multiplies a deterministic envelope by i.i.d. factors zeta_k uniform on [a, b],
+drawn from a counter-based stream: the value for replica r at step k is a pure function of
+(seed, r, k).
+
+>>> from stochopt import schedules
+>>> eta = schedules.polynomial(0.5, b=1.0, p=0.75)
+>>> round(eta(0), 6), round(eta(15), 6)
+(0.5, 0.0625)
+>>> str(eta.formula())
+'0.5/(k + 1.0)**0.75'
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import streams
+from ._checks import NONNEGATIVE, POSITIVE, Interval, check_int, check_real
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "polynomial",
+    "step_decay",
+    "cosine",
+    "warmup",
+    "coupled",
+    "randomized",
+    "as_schedule",
+    "K",
+]
+
+
+def _symbol():
+    import sympy
+
+    return sympy.Symbol("k", integer=True, nonnegative=True)
+
+
+#: The sympy symbol used for the step counter in ``Schedule.formula()``.
+K = None  # filled lazily by ``k_symbol()`` so that importing stochopt does not import sympy
+
+
+def k_symbol():
+    """The sympy symbol ``k`` (integer, nonnegative) used by every ``formula()``."""
+    global K
+    if K is None:
+        K = _symbol()
+    return K
+
+
+def _pick(value, replica):
+    if np.ndim(value) == 0:
+        return float(value)
+    if replica is None:
+        raise ValueError("this schedule has per-replica parameters: call formula(replica=r)")
+    return float(np.asarray(value)[replica])
+
+
+class Schedule:
+    """Base class: a pure function of the step counter k.
+
+    Subclasses implement ``_value(k)`` (deterministic) and ``_formula(replica)``; random
+    schedules override ``__call__`` and take the replica ids.
+    """
+
+    random = False
+    #: size of the per-replica axis of the values, or None for scalar values
+    replicas: int | None = None
+
+    def __call__(self, k: int, replica_ids=None):
+        return self._value(k)
+
+    def _value(self, k: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def formula(self, replica: int | None = None):
+        """The schedule as a sympy expression in ``k`` (see ``k_symbol()``)."""
+        return self._formula(replica)
+
+    def _formula(self, replica):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def values(self, steps: int, replica_ids=None) -> np.ndarray:
+        """Values at k = 0 .. steps-1 stacked on a leading axis (for plots and sums)."""
+        return np.stack([np.asarray(self(k, replica_ids), dtype=float) for k in range(steps)])
+
+    def to_dict(self) -> dict:
+        """JSON-able description (for trace metadata)."""
+        out = {"schedule": type(self).__name__.lower()}
+        for key, val in vars(self).items():
+            if key.startswith("_"):
+                continue
+            if isinstance(val, Schedule):
+                out[key] = val.to_dict()
+            elif isinstance(val, np.ndarray):
+                out[key] = val.tolist()
+            else:
+                out[key] = val
+        return out
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({args})"
+
+
+def _replicas(*values) -> int | None:
+    from ._checks import replica_count
+
+    return replica_count(*values)
+
+
+class Constant(Schedule):
+    def __init__(self, value):
+        self.value = check_real("value", value)
+        self.replicas = _replicas(self.value)
+
+    def _value(self, k):
+        return self.value
+
+    def _formula(self, replica):
+        import sympy
+
+        return sympy.Float(_pick(self.value, replica))
+
+
+class Polynomial(Schedule):
+    def __init__(self, a, b=1.0, p=1.0):
+        self.a = check_real("a", a, POSITIVE)
+        self.b = check_real("b", b, POSITIVE)
+        self.p = check_real("p", p, NONNEGATIVE)
+        self.replicas = _replicas(self.a, self.b, self.p)
+
+    def _value(self, k):
+        return self.a / (k + self.b) ** self.p
+
+    def _formula(self, replica):
+        import sympy
+
+        return sympy.Float(_pick(self.a, replica)) / (k_symbol() + sympy.Float(_pick(self.b, replica))) ** _exact(
+            _pick(self.p, replica)
+        )
+
+
+def _exact(value: float):
+    """A float as an exact sympy number when it is a simple fraction (so limits are decidable)."""
+    import sympy
+
+    frac = sympy.Rational(value).limit_denominator(1000)
+    if abs(float(frac) - value) < 1e-15 * max(1.0, abs(value)):
+        return frac
+    return sympy.Float(value)
+
+
+class StepDecay(Schedule):
+    def __init__(self, initial, factor, every):
+        self.initial = check_real("initial", initial, POSITIVE)
+        self.factor = check_real("factor", factor, Interval(0.0, 1.0, low_closed=False))
+        self.every = check_int("every", every, low=1)
+        self.replicas = _replicas(self.initial, self.factor)
+
+    def _value(self, k):
+        return self.initial * self.factor ** (k // self.every)
+
+    def _formula(self, replica):
+        import sympy
+
+        return sympy.Float(_pick(self.initial, replica)) * _exact(_pick(self.factor, replica)) ** sympy.floor(
+            k_symbol() / self.every
+        )
+
+
+class Cosine(Schedule):
+    def __init__(self, initial, total_steps, final=0.0):
+        self.initial = check_real("initial", initial, POSITIVE)
+        self.total_steps = check_int("total_steps", total_steps, low=1)
+        self.final = check_real("final", final, NONNEGATIVE)
+        self.replicas = _replicas(self.initial, self.final)
+
+    def _value(self, k):
+        frac = min(k, self.total_steps) / self.total_steps
+        return self.final + 0.5 * (self.initial - self.final) * (1.0 + math.cos(math.pi * frac))
+
+    def _formula(self, replica):
+        import sympy
+
+        k = k_symbol()
+        lo, hi = sympy.Float(_pick(self.final, replica)), sympy.Float(_pick(self.initial, replica))
+        inside = lo + (hi - lo) * (1 + sympy.cos(sympy.pi * k / self.total_steps)) / 2
+        return sympy.Piecewise((inside, k <= self.total_steps), (lo, True))
+
+
+class Warmup(Schedule):
+    def __init__(self, schedule, warmup_steps):
+        self.schedule = as_schedule("schedule", schedule, POSITIVE)
+        self.warmup_steps = check_int("warmup_steps", warmup_steps, low=1)
+        self.replicas = self.schedule.replicas
+        self.random = self.schedule.random
+
+    def __call__(self, k, replica_ids=None):
+        return self.schedule(k, replica_ids) * min(1.0, (k + 1) / self.warmup_steps)
+
+    def _formula(self, replica):
+        import sympy
+
+        k = k_symbol()
+        inner = self.schedule.formula(replica)
+        return sympy.Piecewise((inner * (k + 1) / self.warmup_steps, k + 1 < self.warmup_steps), (inner, True))
+
+
+class Coupled(Schedule):
+    """theta_k = min(cap, tau * eta_k): the single-timescale coupling of the framework."""
+
+    def __init__(self, schedule, tau, cap=None):
+        self.schedule = as_schedule("schedule", schedule, POSITIVE)
+        self.tau = check_real("tau", tau, POSITIVE)
+        self.cap = None if cap is None else check_real("cap", cap, POSITIVE)
+        self.replicas = _replicas(self.tau, *(() if self.cap is None else (self.cap,)))
+        self.replicas = self.replicas or self.schedule.replicas
+        self.random = self.schedule.random
+
+    def __call__(self, k, replica_ids=None):
+        value = self.tau * self.schedule(k, replica_ids)
+        return value if self.cap is None else np.minimum(self.cap, value) if np.ndim(value) else min(self.cap, value)
+
+    def _formula(self, replica):
+        import sympy
+
+        expr = sympy.Float(_pick(self.tau, replica)) * self.schedule.formula(replica)
+        return expr if self.cap is None else sympy.Min(sympy.Float(_pick(self.cap, replica)), expr)
+
+
+class Randomized(Schedule):
+    """eta_k = eta_bar_k * zeta_{k, r}, zeta i.i.d. uniform on [low, high], 0 < low < high."""
+
+    random = True
+
+    def __init__(self, envelope, low=0.5, high=1.5, seed=0):
+        self.envelope = as_schedule("envelope", envelope, POSITIVE)
+        self.low = check_real("low", low, POSITIVE, allow_array=False)
+        self.high = check_real("high", high, POSITIVE, allow_array=False)
+        if not self.high > self.low:
+            raise ValueError(f"high must be larger than low (zeta is uniform on [low, high]); got [{low}, {high}]")
+        self.seed = check_int("seed", seed, low=0)
+        self.replicas = self.envelope.replicas
+
+    def __call__(self, k, replica_ids=None):
+        ids = np.zeros(1, dtype=np.int64) if replica_ids is None else np.asarray(replica_ids)
+        zeta = self.low + (self.high - self.low) * streams.uniform(self.seed, streams.STEPSIZE, ids, k)
+        value = self.envelope(k, replica_ids) * zeta
+        return float(value[0]) if replica_ids is None and np.ndim(value) == 1 and value.size == 1 else value
+
+    def _formula(self, replica):
+        raise ValueError(
+            "a randomized schedule has no formula; check its deterministic envelope "
+            "(schedule.envelope.formula()) with the bounds low and high"
+        )
+
+
+def constant(value) -> Schedule:
+    """eta_k = value (a float, or an (R,) array of per-replica values)."""
+    return Constant(value)
+
+
+def polynomial(a, b=1.0, p=1.0) -> Schedule:
+    """eta_k = a / (k + b)^p; with p in (1/2, 1] it satisfies sum eta = inf, sum eta^2 < inf."""
+    return Polynomial(a, b, p)
+
+
+def step_decay(initial, factor, every) -> Schedule:
+    """eta_k = initial * factor^floor(k / every)."""
+    return StepDecay(initial, factor, every)
+
+
+def cosine(initial, total_steps, final=0.0) -> Schedule:
+    """Cosine annealing from ``initial`` to ``final`` over ``total_steps``, then ``final``."""
+    return Cosine(initial, total_steps, final)
+
+
+def warmup(schedule, warmup_steps) -> Schedule:
+    """Linear warm-up: schedule(k) * min(1, (k + 1) / warmup_steps)."""
+    return Warmup(schedule, warmup_steps)
+
+
+def coupled(schedule, tau, cap=None) -> Schedule:
+    """theta_k = tau * eta_k (single timescale), optionally capped: min(cap, tau * eta_k)."""
+    return Coupled(schedule, tau, cap)
+
+
+def randomized(envelope, low=0.5, high=1.5, seed=0) -> Schedule:
+    """Random stepsizes eta_bar_k * zeta_{k,r}, zeta i.i.d. uniform on [low, high] per replica."""
+    return Randomized(envelope, low, high, seed)
+
+
+def as_schedule(name: str, value, interval: Interval = POSITIVE) -> Schedule:
+    """Coerce a float, an (R,) array or a Schedule into a checked Schedule.
+
+    The value at k = 0 must be finite, in ``interval``, and a scalar or an (R,) array.
+    """
+    if isinstance(value, Schedule):
+        sched = value
+        try:
+            first = sched(0, np.arange(sched.replicas or 1)) if sched.random else sched(0)
+        except Exception as exc:
+            raise ValueError(f"{name}: the schedule failed at k = 0: {exc}") from exc
+        check_real(f"{name} (schedule value at k = 0)", first, interval)
+        return sched
+    if callable(value):
+        raise TypeError(
+            f"{name} must be a float, an (R,) array or a stochopt.schedules.Schedule; got the callable {value!r}. "
+            "Wrap a function of k with schedules.from_function(fn, formula=None)"
+        )
+    return Constant(check_real(name, value, interval))
+
+
+class FromFunction(Schedule):
+    """A user function of k; ``formula`` is an optional sympy expression in ``k_symbol()``."""
+
+    def __init__(self, fn, formula=None):
+        self.fn = fn
+        self._expr = formula
+        value = np.asarray(fn(0), dtype=float)
+        if value.ndim > 1:
+            raise ValueError(f"schedule: fn(0) must be a scalar or an (R,) array; got shape {value.shape}")
+        self.replicas = value.shape[0] if value.ndim == 1 else None
+
+    def _value(self, k):
+        value = self.fn(k)
+        return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+
+    def _formula(self, replica):
+        if self._expr is None:
+            raise ValueError("this schedule was built from a function without a formula")
+        return self._expr
+
+    def to_dict(self):
+        return {"schedule": "fromfunction", "fn": getattr(self.fn, "__name__", repr(self.fn))}
+
+
+def from_function(fn, formula=None) -> Schedule:
+    """Wrap a pure function of k (returning a float or an (R,) array) as a Schedule."""
+    return FromFunction(fn, formula)
+
+
+__all__.append("from_function")
+__all__.append("k_symbol")
