@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 
+# Relative slack when testing membership of the conjugate's domain: select(m) may land a few
+# ulps outside a norm ball because its norm is computed in floating point.
+_BOUNDARY = 1e-12
+
+
 class Blocks:
     """A partition of the coordinates {0, ..., d-1} into blocks, with vectorised block sums."""
 
@@ -70,6 +75,11 @@ class Blocks:
         """Per-block sums over the last axis: shape (..., n_blocks)."""
         ordered = values if self.contiguous else values[..., self.order]
         return np.add.reduceat(ordered, self.starts, axis=-1)
+
+    def maxima(self, values: np.ndarray) -> np.ndarray:
+        """Per-block maxima over the last axis: shape (..., n_blocks)."""
+        ordered = values if self.contiguous else values[..., self.order]
+        return np.maximum.reduceat(ordered, self.starts, axis=-1)
 
     def expand(self, per_block: np.ndarray) -> np.ndarray:
         """Broadcast per-block values (..., n_blocks) back to coordinates (..., d)."""
@@ -105,20 +115,30 @@ class Direction:
         clone.blocks = _as_blocks(blocks)
         return clone
 
-    def _block_norm(self, m: np.ndarray) -> np.ndarray:
-        """||m_b|| for each coordinate's block (shape of m); the global norm when no blocks."""
-        sq = m * m
-        if self.blocks is None:
-            return np.sqrt(np.sum(sq, axis=-1, keepdims=True))
-        self.blocks.check(m.shape[-1])
-        return self.blocks.expand(np.sqrt(self.blocks.sums(sq)))
+    def _norms(self, m: np.ndarray) -> np.ndarray:
+        """||m_b|| per block, shape (..., n_blocks) ((..., 1) without blocks).
 
-    def _per_block_sum(self, per_coord_norm_fn, m):
-        """Sum over blocks of a function of the block norm."""
-        sq = m * m
+        Scaled by the block's largest entry so that tiny (1e-200) and huge entries neither
+        underflow nor overflow when squared.
+        """
+        a = np.abs(m)
         if self.blocks is None:
-            return per_coord_norm_fn(np.sqrt(np.sum(sq, axis=-1)))
-        return np.sum(per_coord_norm_fn(np.sqrt(self.blocks.sums(sq))), axis=-1)
+            scale = np.max(a, axis=-1, keepdims=True)
+            safe = np.where(scale > 0, scale, 1.0)
+            return scale * np.sqrt(np.sum(np.square(a / safe), axis=-1, keepdims=True))
+        self.blocks.check(m.shape[-1])
+        scale = self.blocks.maxima(a)
+        safe = np.where(scale > 0, scale, 1.0)
+        return scale * np.sqrt(self.blocks.sums(np.square(a / self.blocks.expand(safe))))
+
+    def _block_norm(self, m: np.ndarray) -> np.ndarray:
+        """||m_b|| for each coordinate's block (broadcastable against m)."""
+        norms = self._norms(m)
+        return norms if self.blocks is None else self.blocks.expand(norms)
+
+    def _per_block_sum(self, fn_of_norm, m):
+        """Sum over blocks of a function of the block norm."""
+        return np.sum(fn_of_norm(self._norms(m)), axis=-1)
 
     def phi(self, m):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -172,7 +192,7 @@ class Sign(Direction):
         return np.sign(m)
 
     def conjugate(self, y):
-        inside = np.all(np.abs(y) <= 1.0, axis=-1)
+        inside = np.all(np.abs(y) <= 1.0 + _BOUNDARY, axis=-1)
         return np.where(inside, 0.0, np.inf)
 
 
@@ -190,8 +210,8 @@ class Normalized(Direction):
             return np.where(norm > 0, m / np.where(norm > 0, norm, 1.0), 0.0)
 
     def conjugate(self, y):
-        norm = self._block_norm(y)
-        return np.where(np.all(norm <= 1.0, axis=-1), 0.0, np.inf)
+        inside = np.all(self._norms(y) <= 1.0 + _BOUNDARY, axis=-1)
+        return np.where(inside, 0.0, np.inf)
 
 
 class ClipNorm(Direction):
@@ -215,7 +235,7 @@ class ClipNorm(Direction):
 
     def conjugate(self, y):
         c = self.threshold
-        return self._per_block_sum(lambda n: np.where(n <= c, 0.5 * n * n, np.inf), y)
+        return self._per_block_sum(lambda n: np.where(n <= c * (1 + _BOUNDARY), 0.5 * n * n, np.inf), y)
 
 
 class ClipCoordinate(Direction):

@@ -14,7 +14,7 @@ drawn from a counter-based stream: the value for replica r at step k is a pure f
 >>> round(eta(0), 6), round(eta(15), 6)
 (0.5, 0.0625)
 >>> str(eta.formula())
-'0.5/(k + 1.0)**0.75'
+'0.5/(k + 1.0)**(3/4)'
 """
 from __future__ import annotations
 
@@ -325,12 +325,15 @@ class FromFunction(Schedule):
     """A user function of k; ``formula`` is an optional sympy expression in ``k_symbol()``."""
 
     def __init__(self, fn, formula=None):
+        if not callable(fn):
+            raise TypeError(f"fn must be a function of the step k; got {fn!r}")
         self.fn = fn
         self._expr = formula
-        value = np.asarray(fn(0), dtype=float)
-        if value.ndim > 1:
-            raise ValueError(f"schedule: fn(0) must be a scalar or an (R,) array; got shape {value.shape}")
-        self.replicas = value.shape[0] if value.ndim == 1 else None
+
+    @property
+    def replicas(self):
+        value = np.asarray(self.fn(0), dtype=float)
+        return value.shape[0] if value.ndim == 1 else None
 
     def _value(self, k):
         value = self.fn(k)

@@ -1,0 +1,172 @@
+"""The batched engine: reproducibility, resume, divergence handling, files."""
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+import stochopt
+from stochopt import schedules
+from conftest import TinyL1
+
+
+def _run(**kw):
+    p = kw.pop("problem", TinyL1())
+    opt = kw.pop("opt", stochopt.heavy_ball(lr=schedules.randomized(schedules.polynomial(0.05), seed=1),
+                                            momentum=0.9))
+    base = dict(steps=120, seed=7, batch_size=5, record_every=10, x0_radius=0.5)
+    base.update(kw)
+    return stochopt.run(opt, p, **base)
+
+
+def test_replica_alone_equals_replica_among_eight():
+    together = _run(replicas=8)
+    alone = _run(replica_ids=[5])
+    assert np.array_equal(together.x[:, 5], alone.x[:, 0])
+    assert np.array_equal(together.value[:, 5], alone.value[:, 0])
+    assert np.array_equal(together.time[:, 5], alone.time[:, 0])
+    # and the order of replicas does not matter
+    shuffled = _run(replica_ids=[3, 5, 0])
+    assert np.array_equal(shuffled.x[:, 1], together.x[:, 5])
+
+
+def test_same_seed_same_trace_and_other_seed_differs():
+    a, b, c = _run(replicas=4), _run(replicas=4), _run(replicas=4, seed=8)
+    assert np.array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+
+
+def test_resume_is_bit_identical(tmp_path):
+    full = _run(replicas=4)
+    part = _run(replicas=4, steps=47)
+    part.save(tmp_path / "part.npz")
+    resumed = _run(replicas=4, resume=stochopt.Trace.load(tmp_path / "part.npz"))
+    assert np.array_equal(resumed.k, full.k)
+    for field in ("x", "value", "time", "momentum_norm"):
+        assert np.array_equal(getattr(resumed, field), getattr(full, field)), field
+    for name in full.hyper:
+        assert np.array_equal(resumed.hyper[name], full.hyper[name])
+
+
+def test_resume_rejects_a_different_configuration():
+    part = _run(replicas=4, steps=20)
+    with pytest.raises(ValueError, match="seed"):
+        _run(replicas=4, seed=9, resume=part)
+    with pytest.raises(ValueError, match="replica ids"):
+        _run(replicas=3, resume=part)
+
+
+def test_checkpoint_file_resumes(tmp_path):
+    path = tmp_path / "ck.npz"
+    full = _run(replicas=2)
+    _run(replicas=2, steps=60, checkpoint=path, checkpoint_every=30)
+    resumed = _run(replicas=2, resume=stochopt.Trace.load(path))
+    assert np.array_equal(resumed.x, full.x)
+
+
+def test_trace_records_time_stepsizes_and_momentum():
+    opt = stochopt.heavy_ball(lr=schedules.polynomial(0.1, b=1.0, p=1.0), momentum=0.5)
+    t = stochopt.run(opt, TinyL1(), steps=10, replicas=2, record_every=1)
+    assert np.allclose(t.time[:, 0], np.concatenate([[0], np.cumsum(0.1 / (np.arange(10) + 1.0))]))
+    assert np.allclose(t.hyper["lr"][:, 1], 0.1 / (t.k + 1.0))
+    assert np.all(t.momentum_norm[1:] > 0) and t.momentum_norm[0, 0] == 0
+    assert t.x.shape == (11, 2, 4) and t.value.shape == (11, 2)
+
+
+def test_full_batch_uses_grad():
+    p = TinyL1()
+    t = stochopt.run(stochopt.sgd(lr=0.01), p, steps=3, replicas=1, record_every=1)
+    x = p.x0.copy()
+    for _ in range(3):
+        x = x - 0.01 * p.grad(x[None])[0]
+    assert np.allclose(t.x[-1, 0], x, rtol=0, atol=1e-15)
+
+
+class Exploding(TinyL1):
+    """Replica 1's gradient becomes infinite once its x leaves a ball: it must be frozen."""
+
+    def oracle(self, x, idx):
+        g = super().oracle(x, idx)
+        boom = (np.arange(x.shape[0]) == 1)[:, None] & (np.abs(x).max(axis=1, keepdims=True) > 0.01)
+        return np.where(boom, np.inf, g)
+
+
+def test_diverging_replica_is_frozen_and_reported():
+    t = stochopt.run(stochopt.sgd(lr=0.01), Exploding(), steps=50, replicas=3, batch_size=2, record_every=1)
+    assert t.diverged.tolist() == [False, True, False]
+    step = t.diverged_step[1]
+    assert 1 <= step <= 50 and "non-finite" in t.diverged_reason[1]
+    assert np.all(np.isfinite(t.x))
+    assert np.all(t.x[step:, 1] == t.x[step - 1, 1])  # frozen at the last finite iterate
+    assert not np.all(t.x[-1, 0] == t.x[step, 0])  # the others continue
+    assert t.summary()["diverged"] == 1
+
+
+def test_save_is_atomic_and_load_never_unpickles(tmp_path):
+    t = _run(replicas=2, steps=10)
+    path = tmp_path / "t.npz"
+    t.save(path)
+    assert sorted(os.listdir(tmp_path)) == ["t.npz"]  # no temporary left behind
+    loaded = stochopt.Trace.load(path)
+    assert loaded.meta["method"]["method"] == "heavy_ball"
+    assert loaded.meta["seed"] == 7 and "numpy" in loaded.meta["versions"]
+    assert np.array_equal(loaded.x, t.x)
+    # a file carrying a pickled object array is refused
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, header_json=np.array([{"format": "x"}], dtype=object))
+    with pytest.raises(ValueError):
+        stochopt.Trace.load(bad)
+
+
+def test_failed_write_leaves_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "t.npz"
+    _run(replicas=1, steps=5).save(path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", boom)
+    with pytest.raises(OSError):
+        _run(replicas=1, steps=6).save(path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["t.npz"]
+
+
+def test_callbacks_can_stop_the_run():
+    seen = []
+
+    def cb(k, state):
+        seen.append(k)
+        return k >= 30
+
+    t = _run(replicas=2, callbacks=[cb])
+    assert seen == [10, 20, 30] and t.k[-1] == 30
+
+
+def test_engine_makes_a_constant_number_of_oracle_calls_per_step():
+    calls = []
+
+    class Counting(TinyL1):
+        def oracle(self, x, idx):
+            calls.append(x.shape[0])
+            return super().oracle(x, idx)
+
+    stochopt.run(stochopt.sgd(lr=0.01), Counting(), steps=7, replicas=64, batch_size=3)
+    assert calls == [64] * 7
+
+
+def test_import_without_torch():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import stochopt, numpy as np\n"
+        "opt = stochopt.lion(lr=0.1); s = opt.step(opt.init(np.zeros(2)), np.ones(2))\n"
+        "assert 'scipy' not in sys.modules and 'matplotlib' not in sys.modules and 'sympy' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
