@@ -1,0 +1,77 @@
+"""Shared pieces of the PyTorch adapters: validation, the sparse-gradient guard, the closure.
+
+Everything here uses the absolute ``import torch`` (PEP 328: ``stochopt.torch`` never shadows
+the real ``torch`` inside the package).
+"""
+from __future__ import annotations
+
+import torch
+
+from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
+
+__all__ = ["NONNEGATIVE", "POSITIVE", "UNIT_HALF_OPEN", "Interval", "group_real", "group_pair",
+           "check_params", "collect", "run_closure"]
+
+
+def _where(index: int | None) -> str:
+    return "" if index is None else f" (param group {index})"
+
+
+def group_real(name: str, value, interval: Interval, index: int | None = None) -> float:
+    """``value`` as a Python float in ``interval``; the error names the parameter, range and group."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be a real number in {interval}; got a tensor of shape "
+                             f"{tuple(value.shape)}{_where(index)}")
+        value = value.item()
+    try:
+        return check_real(name, value, interval, allow_array=False)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{exc}{_where(index)}") from None
+
+
+def group_pair(name: str, value, interval: Interval, index: int | None = None, parts=("beta1", "beta2")):
+    """A pair such as ``betas=(0.9, 0.999)`` with each entry in ``interval``."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a pair ({parts[0]}, {parts[1]}), each in {interval}; "
+                         f"got {value!r}{_where(index)}")
+    first = group_real(f"{name}[0] ({parts[0]})", value[0], interval, index)
+    second = group_real(f"{name}[1] ({parts[1]})", value[1], interval, index)
+    return first, second
+
+
+def check_params(optimizer_name: str, group: dict, index: int) -> None:
+    """Parameters must be floating-point tensors (float16/32/64, bfloat16); complex is rejected."""
+    for j, p in enumerate(group["params"]):
+        if not torch.is_floating_point(p):
+            raise TypeError(f"{optimizer_name} optimizes real floating-point tensors; parameter {j} of "
+                            f"param group {index} has dtype {p.dtype}")
+
+
+def collect(optimizer) -> list:
+    """[(group, [params with a gradient])] after checking every gradient, before any update.
+
+    Checking first means that a sparse gradient found in the last group leaves every parameter
+    and every buffer as it was (nothing half-updated).
+    """
+    name = type(optimizer).__name__
+    out = []
+    for i, group in enumerate(optimizer.param_groups):
+        params = []
+        for j, p in enumerate(group["params"]):
+            if p.grad is None:
+                continue
+            if p.grad.is_sparse:
+                raise RuntimeError(
+                    f"{name} does not support sparse gradients (parameter {j} of param group {i} has a "
+                    f"sparse gradient); use dense gradients, e.g. torch.nn.Embedding(..., sparse=False)")
+            params.append(p)
+        out.append((group, params))
+    return out
+
+
+def run_closure(closure):
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
