@@ -1,0 +1,75 @@
+"""The stochopt command line: in-process (verify.cli.main) and through the installed script."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from verify.cli import main
+
+
+def _check_report(directory):
+    names = os.listdir(directory)
+    assert "report.md" in names and "results.json" in names
+    doc = json.loads(open(os.path.join(directory, "results.json")).read())
+    assert doc["versions"]["stochopt"] and doc["created"]
+    assert doc["claims"] and all(c["id"].startswith("schedules.") for c in doc["claims"])
+    for c in doc["claims"]:
+        assert {"id", "statement", "source", "status", "statistic", "threshold", "ci", "mode", "seeds",
+                "elapsed_s", "control"} <= set(c)
+        assert c["status"] == "pass" and c["control"]["status"] == "fail" and c["mode"] == "quick"
+    pngs = [n for n in os.listdir(os.path.join(directory, "figures")) if n.endswith(".png")]
+    assert len(pngs) >= len(doc["claims"]) - 1
+    return doc
+
+
+def test_verify_in_process(tmp_path, capsys):
+    status = main(["verify", "schedules", "--quick", "--report", str(tmp_path), "--seed", "3", "--no-progress"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "claims verified" in out
+    doc = _check_report(tmp_path)
+    assert doc["seed"] == 3 and all(c["seeds"] == [3] for c in doc["claims"])
+
+
+def test_verify_console_script(tmp_path):
+    exe = shutil.which("stochopt") or os.path.join(os.path.dirname(sys.executable), "stochopt")
+    if not os.path.exists(exe):
+        pytest.skip("console script not installed (pip install -e .)")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env.pop("DISPLAY", None)
+    proc = subprocess.run([exe, "verify", "schedules.polynomial", "schedules.two-timescale", "--report",
+                           str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _check_report(tmp_path)
+
+
+def test_unknown_names_list_close_matches(capsys):
+    assert main(["verify", "schedulez", "--report", "unused"]) == 2
+    assert "Did you mean 'schedules'" in capsys.readouterr().err
+    assert main(["list", "problemz"]) == 2
+    assert "Did you mean 'problems'" in capsys.readouterr().err
+    assert main(["run", "heavy_bal", "l1-regression"]) == 2
+    assert "Did you mean 'heavy_ball'" in capsys.readouterr().err
+
+
+def test_list(capsys):
+    assert main(["list", "claims"]) == 0
+    assert "schedules.polynomial.conditions" in capsys.readouterr().out
+    assert main(["list", "methods"]) == 0
+    assert "heavy_ball" in capsys.readouterr().out
+
+
+def test_list_problems_and_run(tmp_path, capsys):
+    pytest.importorskip("problems")
+    assert main(["list", "problems"]) == 0
+    assert "l1-regression" in capsys.readouterr().out
+    plot = tmp_path / "run.png"
+    assert main(["run", "heavy_ball", "l1-regression", "--steps", "200", "--replicas", "3", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "final f median" in out and "Clarke distance" in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert main(["run", "sgd", "l1-regresion"]) == 2
+    assert "l1-regression" in capsys.readouterr().err

@@ -1,0 +1,122 @@
+"""decide(), the registry, the meta-test with a useless claim, and the report files."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import verify
+from verify import registry
+from verify.registry import Verdict, claim, decide
+
+
+def test_decide_sides():
+    assert decide(0.01, 0.05).status == "pass"
+    assert decide(0.2, 0.05).status == "fail"
+    assert decide(0.04, 0.05, ci=(0.03, 0.07)).status == "inconclusive"
+    assert decide(0.06, 0.05, ci=(0.04, 0.07)).status == "inconclusive"
+    assert decide(0.07, 0.05, ci=(0.06, 0.08)).status == "fail"
+    assert decide(0.9, 0.5, better="higher", ci=(0.8, 0.95)).status == "pass"
+    assert decide(0.051, 0.05, tolerance=0.01).status == "pass"
+    assert decide(float("nan"), 0.05).status == "inconclusive"
+    assert decide(0, 0).status == "pass"
+    with pytest.raises(ValueError, match="better"):
+        decide(1, 2, better="smaller")
+    with pytest.raises(ValueError, match="status"):
+        Verdict("passed")
+
+
+@pytest.fixture
+def temporary_claims():
+    added = []
+
+    def register(**kw):
+        def wrap(fn):
+            obj = claim(**kw)(fn)
+            added.append(obj.id)
+            return obj
+        return wrap
+
+    yield register
+    for cid in added:
+        registry._REGISTRY.pop(cid, None)
+
+
+def test_useless_claim_is_flagged(temporary_claims):
+    @temporary_claims(id="zzmeta.useless", statement="Always true.", source="test", control="Nothing is broken.")
+    def useless(mode, seed, control=False):
+        return decide(0.0, 1.0)  # passes whatever the control flag says
+
+    assert useless.family == "zzmeta"
+    res = verify.run_claims("zzmeta", progress=False)
+    assert len(res) == 1
+    r = res[0]
+    assert r.verdict.status == "pass" and r.control_verdict.status == "pass" and not r.ok
+    assert any("CONTROL PASSED" in p for p in r.problems)
+    assert r.verdict.seeds == [0] and r.verdict.mode == "quick" and r.verdict.elapsed >= 0
+
+
+def test_raising_claim_is_an_error(temporary_claims, tmp_path):
+    @temporary_claims(id="zzmeta.raises", statement="Broken.", source="test", control="-")
+    def raises(mode, seed, control=False):
+        if not control:
+            raise RuntimeError("boom")
+        return Verdict("fail", statistic=1.0, threshold=0.0)
+
+    res = verify.run_claims(["zzmeta.raises"], report_dir=tmp_path, progress=False)
+    assert res[0].verdict.status == "error" and "boom" in res[0].verdict.details["error"]
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["summary"]["ok"] is False
+    assert "CHECK RAISED AN ERROR" in (tmp_path / "report.md").read_text()
+
+
+def test_duplicate_id_and_missing_control(temporary_claims):
+    @temporary_claims(id="zzmeta.once", statement="s", source="s", control="c")
+    def once(mode, seed, control=False):
+        return decide(0, 1)
+
+    with pytest.raises(ValueError, match="duplicate"):
+        claim(id="zzmeta.once", statement="s", source="s", control="c")(lambda mode, seed, control=False: None)
+    with pytest.raises(ValueError, match="control"):
+        claim(id="zzmeta.nocontrol", statement="s", source="s")
+
+
+def test_prefix_matching_and_unknown_names():
+    ids = [c.id for c in verify.claims("schedules")]
+    assert ids and all(i.startswith("schedules.") for i in ids)
+    assert [c.id for c in verify.claims(["schedules.polynomial"])] == [
+        "schedules.polynomial.conditions", "schedules.polynomial.log-condition"]
+    with pytest.raises(ValueError, match="Did you mean 'schedules'"):
+        verify.claims("schedulez")
+    with pytest.raises(ValueError, match="quick"):
+        verify.run_claims("schedules", mode="fast")
+
+
+def test_claim_modules_import():
+    assert verify.load_errors() == {}
+
+
+def test_report_artefacts(tmp_path):
+    res = verify.run_claims(["schedules.two-timescale.ratio", "schedules.polynomial.conditions"], report_dir=tmp_path,
+                            progress=False)
+    assert all(r.ok for r in res)
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert {"versions", "created", "claims", "summary"} <= set(doc)
+    assert {"stochopt", "numpy", "scipy", "sympy", "matplotlib", "python"} <= set(doc["versions"])
+    for entry in doc["claims"]:
+        for key in ("id", "statement", "source", "status", "statistic", "threshold", "ci", "mode", "seeds",
+                    "elapsed_s", "control"):
+            assert key in entry
+        assert entry["control"]["status"] == "fail" and "statistic" in entry["control"]
+        for fig in entry["figures"]:
+            path = tmp_path / fig["file"]
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (tmp_path / "report.md").read_text()
+    assert "| claim | statement | source | verdict |" in md and "schedules.two-timescale.ratio" in md
+    assert "![" in md and "*Passing" in md
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
+
+
+def test_verdict_details_are_jsonable():
+    v = decide(np.float64(1.0), 2, details={"a": np.arange(3), "b": np.float32(2.5), "c": float("inf")})
+    json.dumps(v.to_dict())

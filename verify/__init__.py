@@ -1,0 +1,42 @@
+"""verify: the instrument every claim reads its verdict from.
+
+- measures: ``min_norm_point``, ``goldstein``, ``clarke_distance`` (spec 5.1, 5.2);
+- tracking: reference flows, integrators and ``tracking_error`` (spec 5.3);
+- lyapunov: increments of a Lyapunov function along a trace;
+- stats: ``fit_exponent``, ``standard_error``, ``mean_ci``, ``bootstrap`` (spec 5.4);
+- symbolic: sympy proofs of stepsize conditions (spec 5.5);
+- registry and report: ``Claim``, ``Verdict``, ``claims()``, ``run_claims()`` (spec 5.6);
+- cli: the ``stochopt`` command.
+
+>>> import numpy as np, verify
+>>> verify.min_norm_point(np.array([[1.0, 0.0], [0.0, 1.0]])).point
+array([0.5, 0.5])
+"""
+from . import lyapunov, measures, stats, symbolic, tracking  # noqa: F401
+# Load the claim package first: the function ``verify.claims`` (below) must win over the
+# attribute that importing the subpackage ``verify.claims`` sets on this package.
+from . import claims as _claim_modules  # noqa: F401
+from .lyapunov import decrease_summary, framework_lyapunov, increments, positive_part_sum, values_along
+from .measures import certificate, clarke_distance, default_samples, goldstein, min_norm_point, sample_ball
+from .registry import Claim, ClaimResult, Verdict, claim, claims, decide, get_claim, load_errors, run_claims
+from .stats import bootstrap, fit_exponent, mean_ci, standard_error
+from .tracking import (
+    Flow,
+    MomentumRecorder,
+    integrate,
+    linear_flow,
+    momentum_error,
+    single_timescale_flow,
+    tracking_error,
+    two_timescale_flow,
+)
+
+__all__ = [
+    "min_norm_point", "certificate", "goldstein", "clarke_distance", "default_samples", "sample_ball",
+    "Flow", "linear_flow", "single_timescale_flow", "two_timescale_flow", "integrate", "tracking_error",
+    "MomentumRecorder", "momentum_error",
+    "increments", "positive_part_sum", "decrease_summary", "values_along", "framework_lyapunov",
+    "fit_exponent", "standard_error", "mean_ci", "bootstrap",
+    "symbolic",
+    "Claim", "ClaimResult", "Verdict", "claim", "decide", "claims", "get_claim", "run_claims", "load_errors",
+]
