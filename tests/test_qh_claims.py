@@ -1,0 +1,36 @@
+"""`stochopt verify qh --quick`: every quasi-hyperbolic claim passes and every control fails."""
+import json
+
+import verify
+
+EXPECTED = {
+    "qh.converter.pid", "qh.converter.synthesized-nesterov", "qh.converter.robust-momentum",
+    "qh.converter.triple-momentum", "qh.converter.accsgd", "qh.converter.two-state", "qh.converter.round-trips",
+    "qh.converter.singular-inputs", "qh.special-cases.qhm", "qh.special-cases.qhadam", "qh.triple-momentum.rate",
+    "qh.adam-step-bound", "qh.from-nadam.asymptotic",
+}
+
+
+def test_qh_claims_are_registered():
+    assert {c.id for c in verify.claims("qh")} == EXPECTED
+
+
+def test_every_qh_claim_passes_and_every_control_fails():
+    # what `stochopt verify qh --quick` runs (without writing the report's PNGs, which is slow)
+    results = verify.run_claims("qh", mode="quick", seed=0, progress=False)
+    bad = {r.claim.id: r.problems for r in results if not r.ok}
+    assert not bad, bad
+    for r in results:
+        assert (r.verdict.elapsed or 0) + (r.control_verdict.elapsed or 0) < 8.0, r.claim.id
+
+
+def test_stochopt_verify_qh_command_line(tmp_path, capsys):
+    from verify.cli import main
+
+    ids = ["qh.converter.round-trips", "qh.converter.singular-inputs"]
+    status = main(["verify", *ids, "--quick", "--report", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "2/2 claims verified" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert all(cid in json.dumps(results) for cid in ids)
