@@ -1,0 +1,710 @@
+"""Shared experiments of the GSGD claims (``verify/claims/gsgd.py``), each one array program.
+
+Every function here runs one experiment of the framework's theory (spec 1.5-1.7) on many
+replicas in lock-step with ``stochopt.run`` and returns a small record of numbers; the claim
+module turns those numbers into verdicts and figures. The pieces a planted-mistake test may want
+to swap are keyword arguments: the ``direction`` (e.g. a select that is not a subgradient), the
+``tau_H`` used in the Lyapunov function, the schedules.
+
+Statistics helpers:
+
+- ``log_slope(sizes, values)``: slope of log(mean over replicas) against log(size), with a
+  bootstrap interval over replicas (robust to replicas whose value is exactly 0, unlike a fit of
+  per-replica logarithms);
+- ``median_ci(samples)``: median with a percentile-bootstrap interval;
+- ``binomial_upper(k, n)``: the exact (Clopper-Pearson) upper confidence bound of a rate.
+
+>>> import numpy as np
+>>> sizes = np.array([100.0, 200.0, 400.0, 800.0])
+>>> values = sizes[:, None] ** -0.5 * (1 + 0.01 * np.arange(8.0))[None, :]
+>>> fit = log_slope(sizes, values)
+>>> round(fit.slope, 3), fit.ci[0] <= -0.5 <= fit.ci[1]
+(-0.5, True)
+>>> round(binomial_upper(0, 1000), 4)
+0.003
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import stochopt
+from stochopt import directions as _directions
+from stochopt import schedules
+
+__all__ = [
+    "SlopeFit",
+    "log_slope",
+    "median_ci",
+    "geomean_ci",
+    "binomial_upper",
+    "binomial_lower",
+    "diminishing",
+    "METHODS",
+    "build_method",
+    "LyapunovRun",
+    "lyapunov_run",
+    "goldstein_values",
+    "StationarityRun",
+    "stationarity_run",
+    "OscillationRun",
+    "oscillation_run",
+    "TwoTimescaleRun",
+    "two_timescale_run",
+    "TrackingRun",
+    "tracking_run",
+    "TrapRun",
+    "trap_run",
+    "mlp_kink_run",
+    "BoundednessRun",
+    "boundedness_run",
+]
+
+
+# ------------------------------------------------------------------------------ statistics
+@dataclass
+class SlopeFit:
+    """Least-squares slope of log(center) against log(size) with a bootstrap interval.
+
+    center : (n_sizes,) mean over replicas of the values at each size.
+    """
+
+    slope: float
+    ci: tuple
+    sizes: np.ndarray
+    center: np.ndarray
+    level: float = 0.95
+
+    @property
+    def statistic(self) -> float:
+        return self.slope
+
+
+def _ls_slopes(logx, logy):
+    """Slopes of rows of logy (..., n) against logx (n,)."""
+    xc = logx - logx.mean()
+    return np.sum((logy - logy.mean(axis=-1, keepdims=True)) * xc, axis=-1) / np.sum(xc * xc)
+
+
+def log_slope(sizes, values, level: float = 0.95, n_boot: int = 1000, seed: int = 0,
+              floor: float = 1e-12, center: str = "mean") -> SlopeFit:
+    """Slope of log(mean_r values[:, r]) against log(sizes); bootstrap over replicas (columns).
+
+    ``values`` is (n_sizes, R) with non-negative entries; NaN columns (diverged replicas) are dropped.
+    Centers below ``floor`` (a measure that reached 0 to solver precision) are raised to it.
+    ``center="median"`` uses the median over replicas instead of the mean, ``"geomean"`` the
+    geometric mean (both robust to rare outliers; the geometric mean also has a stable bootstrap).
+
+    >>> import numpy as np
+    >>> log_slope([1.0, 2.0, 4.0], np.array([[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]])).slope
+    -1.0
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    V = np.asarray(values, dtype=float)
+    V = V[:, np.all(np.isfinite(V), axis=0)]
+    if V.shape[1] < 2:
+        return SlopeFit(float("nan"), (float("nan"), float("nan")), sizes, np.full(sizes.shape, np.nan), level)
+    if center not in ("mean", "median", "geomean"):
+        raise ValueError(f"center must be 'mean', 'median' or 'geomean'; got {center!r}")
+    if center == "geomean":
+        V = np.log(np.maximum(V, floor))
+        reduce = lambda a, axis: np.exp(np.mean(a, axis=axis))  # noqa: E731
+    else:
+        reduce = np.mean if center == "mean" else np.median
+    logx = np.log(sizes)
+    mid = reduce(V, axis=1)
+    slope = float(_ls_slopes(logx, np.log(np.maximum(mid, floor))))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, V.shape[1], size=(int(n_boot), V.shape[1]))
+    boot = reduce(V[:, idx], axis=2).T  # (n_boot, n_sizes)
+    slopes = _ls_slopes(logx, np.log(np.maximum(boot, floor)))
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(slopes, [alpha, 1 - alpha])
+    return SlopeFit(slope, (float(lo), float(hi)), sizes, mid, level)
+
+
+def median_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0):
+    """(median, (low, high)): percentile bootstrap of the median of a 1-D sample.
+
+    >>> m, (lo, hi) = median_ci(np.arange(21.0))
+    >>> m, lo <= 10.0 <= hi
+    (10.0, True)
+    """
+    a = np.asarray(samples, dtype=float).ravel()
+    rng = np.random.default_rng(seed)
+    boot = np.median(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+    return float(np.median(a)), (float(lo), float(hi))
+
+
+def geomean_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0, floor: float = 1e-300):
+    """(geometric mean, (low, high)): percentile bootstrap of exp(mean(log samples)).
+
+    >>> g, (lo, hi) = geomean_ci([1.0, 10.0, 100.0])
+    >>> round(g, 6), lo <= g <= hi
+    (10.0, True)
+    """
+    a = np.log(np.maximum(np.asarray(samples, dtype=float).ravel(), floor))
+    a = a[np.isfinite(a)]
+    rng = np.random.default_rng(seed)
+    boot = np.exp(np.mean(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1))
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+    return float(np.exp(np.mean(a))), (float(lo), float(hi))
+
+
+def binomial_upper(k: int, n: int, level: float = 0.95) -> float:
+    """Exact one-sided (Clopper-Pearson) upper confidence bound of a rate from k successes in n.
+
+    >>> round(binomial_upper(0, 100), 4), round(binomial_upper(100, 100), 4)
+    (0.0295, 1.0)
+    """
+    from scipy.stats import beta
+
+    if k >= n:
+        return 1.0
+    return float(beta.ppf(level, k + 1, n - k))
+
+
+def binomial_lower(k: int, n: int, level: float = 0.95) -> float:
+    """Exact one-sided (Clopper-Pearson) lower confidence bound of a rate.
+
+    >>> binomial_lower(0, 100), round(binomial_lower(100, 100), 4)
+    (0.0, 0.9705)
+    """
+    from scipy.stats import beta
+
+    if k <= 0:
+        return 0.0
+    return float(beta.ppf(1 - level, k, n - k + 1))
+
+
+# ------------------------------------------------------------------------------- schedules
+def diminishing(lr0: float, power: float = 0.75, offset: float = 10.0):
+    """eta_k = lr0 (offset / (k + offset))^power: starts at lr0, sum eta = inf, sum eta^2 < inf for power in (1/2, 1].
+
+    >>> eta = diminishing(0.1, power=1.0, offset=10.0)
+    >>> round(eta(0), 6), round(eta(10), 6)
+    (0.1, 0.05)
+    """
+    return schedules.polynomial(lr0 * offset ** power, b=offset, p=power)
+
+
+def increasing(lr0: float, every: float):
+    """eta_k = lr0 (1 + k / every): the control of the Lyapunov claim (sum eta^2 = inf, eta -/-> 0).
+
+    >>> increasing(0.1, every=10.0)(10)
+    0.2
+    """
+    import sympy
+
+    k = schedules.k_symbol()
+    return schedules.from_function(lambda step: lr0 * (1.0 + step / every),
+                                   formula=sympy.Float(lr0) * (1 + k / sympy.Float(every)))
+
+
+# --------------------------------------------------------------------------------- methods
+#: The framework's instances used by the claims: name -> (direction name, per-block?).
+METHODS = {
+    "heavy-ball": ("identity", False),
+    "signum": ("sign", False),
+    "normalized": ("normalized", True),
+    "clipped": ("clip_norm:0.3", True),
+    "lion": ("sign", False),
+}
+
+# Lion's (beta1, beta2) in the single-timescale experiments; scaling is chosen so that
+# theta2_k = (1 - beta2) scaling eta_k = tau eta_k (uncapped while eta_k tau <= 1 - beta2).
+LION_BETAS = (0.5, 0.9)
+
+
+def build_method(method: str, lr, tau: float = None, momentum_lr=None, blocks=None, direction=None):
+    """(optimizer, direction object, tau) for an instance of the framework.
+
+    ``method`` is a key of ``METHODS``; single timescale theta_k = tau eta_k unless ``momentum_lr``
+    is given (two timescales or a broken coupling). ``direction`` overrides the method's direction
+    (a ``stochopt.directions.Direction``: this is how a planted mistake is injected). Lion is the
+    GSGD paper's single-timescale Lion (``stochopt.lion_singlescale``) with betas ``LION_BETAS``;
+    its Lyapunov function is taken as f + ||m||_1 / tau (the framework's view of Lion as a sign
+    direction on an interpolated momentum: reconstructed).
+
+    >>> import numpy as np
+    >>> opt, d, tau = build_method("signum", diminishing(0.1), tau=2.0)
+    >>> opt.name, d.name, tau
+    ('gsgd', 'sign', 2.0)
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; accepted: {', '.join(METHODS)}")
+    name, per_block = METHODS[method]
+    direc = _directions.get(direction if direction is not None else name)
+    use_blocks = blocks if (per_block and blocks is not None) else None
+    if use_blocks is not None:
+        direc = direc.per_block(use_blocks)
+    if method == "lion" and direction is None:
+        if momentum_lr is not None:
+            raise ValueError("lion is run single-timescale only here")
+        scaling = tau / (1.0 - LION_BETAS[1])
+        opt = stochopt.lion_singlescale(lr=lr, betas=LION_BETAS, scaling=scaling)
+        return opt, direc, float(tau)
+    theta = momentum_lr if momentum_lr is not None else schedules.coupled(lr, tau, cap=1.0)
+    opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direc)
+    return opt, direc, (None if tau is None else float(tau))
+
+
+class _PhiRecorder:
+    """Callback recording phi(m_k) at every record (phi(m_0) = phi(0) = 0 is prepended)."""
+
+    def __init__(self, direction):
+        self.direction, self.values = direction, []
+
+    def __call__(self, k, state):
+        self.values.append(np.asarray(self.direction.phi(state.buffers["m"]), dtype=float))
+
+    def array(self, replicas):
+        return np.stack([np.zeros(replicas)] + self.values)
+
+
+# ------------------------------------------------------------------------ 1. Lyapunov
+@dataclass
+class LyapunovRun:
+    """H_k = f(x_k) + phi(m_k) / tau_H at every step of a full-batch run.
+
+    fraction : (R,) summed positive increments of H after burn-in / the total decrease H_0 - H_K
+    (inf when H did not decrease), with H sampled every ``grid`` units of ODE time. H : (n, R) at every step.
+    k : (n,). time : (n,) ODE time. grid_rows : the rows of the ODE-time grid. diverged : (R,) bool.
+    """
+
+    method: str
+    problem: str
+    fraction: np.ndarray
+    H: np.ndarray
+    k: np.ndarray
+    burn_in: int
+    diverged: np.ndarray
+    tau: float
+    tau_H: float
+    schedule: object = None
+    time: np.ndarray = None
+    grid_rows: np.ndarray = None
+
+
+def lyapunov_run(problem, method: str = "heavy-ball", *, steps: int = 600, replicas: int = 16, seed: int = 0,
+                 lr0: float = 0.3, power: float = 0.75, offset: float = 10.0, tau: float = 1.0,
+                 lr=None, tau_H: float | None = None, direction=None, burn_in: float = 0.2, grid: float = 1.0,
+                 x0_radius: float = 1.0) -> LyapunovRun:
+    """Full-batch single-timescale run recording H_k = f(x_k) + phi(m_k) / tau_H (tau_H = tau).
+
+    ``lr`` overrides the diminishing schedule (the control passes an increasing one);
+    ``tau_H`` and ``direction`` are injection points for planted mistakes.
+
+    >>> import problems
+    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
+    >>> run = lyapunov_run(p, "heavy-ball", steps=100, replicas=4)
+    >>> run.H.shape, bool(run.fraction.max() < 0.1)
+    ((101, 4), True)
+    """
+    eta = lr if lr is not None else diminishing(lr0, power, offset)
+    opt, direc, tau = build_method(method, eta, tau=tau, blocks=getattr(problem, "blocks", None), direction=direction)
+    rec = _PhiRecorder(direc)
+    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1,
+                         x0_radius=x0_radius, callbacks=[rec], record_x=False, progress=False)
+    tau_H = tau if tau_H is None else float(tau_H)
+    H = trace.value + rec.array(trace.replicas) / tau_H
+    # Sample H on a grid of ODE time t_k = sum eta_i with spacing `grid`: the limit theorem is a
+    # statement about the interpolated process on the flow's clock, where the discrete chatter
+    # of size O(eta_k) at the kinks averages out (spec 1.5, 5.3).
+    t = np.median(trace.time, axis=1)
+    marks = np.arange(burn_in * t[-1], t[-1] + 1e-12, grid)
+    rows = np.unique(np.minimum(np.searchsorted(t, marks), len(t) - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        increases = np.sum(np.maximum(np.diff(H[rows], axis=0), 0.0), axis=0)
+        total = H[0] - H[-1]
+        frac = np.where(total > 0, increases / np.where(total > 0, total, 1.0), np.inf)
+    frac = np.where(trace.diverged | ~np.all(np.isfinite(H), axis=0), np.inf, frac)
+    return LyapunovRun(method, getattr(problem, "name", "?"), frac, H, trace.k, int(rows[0]), trace.diverged, tau,
+                       tau_H, eta, t, rows)
+
+
+def goldstein_values(problem, X, eps, samples=None, seed=0, alive=None):
+    """Goldstein eps-measure (``verify.measures.goldstein``) of each row of X (R, d); NaN for rows
+    not ``alive`` (diverged replicas) and for rows where a sampled gradient is not finite.
+
+    >>> import problems
+    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
+    >>> X = np.stack([p.x_star, p.x_star + 1.0])
+    >>> v = goldstein_values(p, X, 0.05, samples=24, alive=np.array([True, False]))
+    >>> bool(v[0] < 0.05), bool(np.isnan(v[1]))
+    (True, True)
+    """
+    from .measures import goldstein
+
+    X = np.asarray(X, dtype=float)
+    out = np.full(X.shape[0], np.nan)
+    ok = np.all(np.isfinite(X), axis=1) if alive is None else (np.asarray(alive, bool) & np.all(np.isfinite(X), axis=1))
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        return out
+    try:
+        out[rows] = goldstein(problem, X[rows], eps, samples=samples, seed=seed, replica_ids=rows).value
+    except ValueError:  # a non-finite sampled gradient (far-out iterate): measure the rows one by one
+        for r in rows:
+            try:
+                out[r] = float(goldstein(problem, X[r:r + 1], eps, samples=samples, seed=seed,
+                                         replica_ids=[r]).value[0])
+            except ValueError:
+                out[r] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------- 2. stationarity
+@dataclass
+class StationarityRun:
+    """Goldstein measure and ||m_k|| at geometric checkpoints k (rows), replicas (columns)."""
+
+    method: str
+    problem: str
+    k: np.ndarray
+    goldstein: np.ndarray
+    momentum_norm: np.ndarray
+    eps: float
+    schedule: object = None
+    values: np.ndarray = None
+    diverged: np.ndarray = None
+
+
+def stationarity_run(problem, method: str = "heavy-ball", *, steps: int = 4000, replicas: int = 16, seed: int = 0,
+                     lr0: float = 0.3, power: float = 0.75, offset: float = 10.0, tau: float = 1.0,
+                     constant: bool = False, batch_size: int | None = 8, eps: float = 0.02,
+                     checkpoints: int = 4, samples: int | None = None, x0_radius: float = 0.5,
+                     direction=None) -> StationarityRun:
+    """Minibatch single-timescale run; Goldstein eps-measure (full-batch gradients) and ||m_k||
+    (NaN for replicas that diverged, which ``diverged`` lists)
+    at k = steps / 2^j, j = checkpoints-1, ..., 0. ``constant=True`` keeps eta_k = lr0 (the control).
+
+    >>> import problems
+    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
+    >>> r = stationarity_run(p, steps=400, replicas=4, checkpoints=3)
+    >>> r.k.tolist(), r.goldstein.shape
+    ([100, 200, 400], (3, 4))
+    """
+    eta = schedules.constant(lr0) if constant else diminishing(lr0, power, offset)
+    opt, direc, tau = build_method(method, eta, tau=tau, blocks=getattr(problem, "blocks", None), direction=direction)
+    every = steps // 2 ** (checkpoints - 1)
+    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=every,
+                         batch_size=batch_size, x0_radius=x0_radius, progress=False)
+    rows = [2 ** j for j in range(checkpoints)]  # record index of k = every * 2^j
+    dead = trace.diverged
+    G = np.array([goldstein_values(problem, trace.x[i], eps, samples=samples, seed=seed * 7919 + j, alive=~dead)
+                  for j, i in enumerate(rows)], dtype=float)
+    M = trace.momentum_norm[rows]
+    M[:, dead] = np.nan
+    return StationarityRun(method, getattr(problem, "name", "?"), trace.k[rows], G, M, float(eps), eta,
+                           trace.value[rows], dead)
+
+
+# ------------------------------------------------------------- 3. convergence of f(x_k)
+@dataclass
+class OscillationRun:
+    """osc[j, r] = max - min of f(x_k) over k in [0.9 K_j, K_j], horizons K_j = K_0 2^j."""
+
+    horizons: np.ndarray
+    oscillation: np.ndarray
+    value: np.ndarray
+    k: np.ndarray
+
+
+def oscillation_run(problem, method: str = "heavy-ball", *, base: int = 500, doublings: int = 4, replicas: int = 16,
+                    seed: int = 0, lr0: float = 0.3, power: float = 0.75, offset: float = 10.0, tau: float = 1.0,
+                    constant: bool = False, batch_size: int | None = 8, x0_radius: float = 0.5) -> OscillationRun:
+    """One minibatch run of base 2^(doublings-1) steps; a run of horizon K is its prefix (the
+    schedule is a function of k alone), so the oscillation over the last 10% of each horizon
+    K_j = base 2^j is read from the same trace.
+
+    >>> import problems
+    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
+    >>> r = oscillation_run(p, base=100, doublings=3, replicas=4)
+    >>> r.horizons.tolist(), r.oscillation.shape
+    ([100, 200, 400], (3, 4))
+    """
+    eta = schedules.constant(lr0) if constant else diminishing(lr0, power, offset)
+    opt, _, _ = build_method(method, eta, tau=tau, blocks=getattr(problem, "blocks", None))
+    steps = base * 2 ** (doublings - 1)
+    every = max(1, base // 50)
+    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=every,
+                         batch_size=batch_size, x0_radius=x0_radius, record_x=False, progress=False)
+    horizons = base * 2 ** np.arange(doublings)
+    osc = []
+    for K in horizons:
+        sel = (trace.k >= 0.9 * K) & (trace.k <= K)
+        v = trace.value[sel]
+        osc.append(v.max(axis=0) - v.min(axis=0))
+    osc = np.array(osc)
+    osc[:, trace.diverged] = np.nan
+    return OscillationRun(horizons, osc, trace.value, trace.k)
+
+
+# --------------------------------------------------------------------- 4. two timescales
+@dataclass
+class TwoTimescaleRun:
+    """Relative fast error ||m_k - grad f(x_k)|| / ||grad f(x_k)|| and ||grad f(x_k)|| at
+    geometric checkpoints (rows) for each replica (columns); ``kinks`` counts exact zero
+    pre-activations at the checkpoints (points where f may not be differentiable)."""
+
+    k: np.ndarray
+    relative_error: np.ndarray
+    error: np.ndarray
+    grad_norm: np.ndarray
+    goldstein: np.ndarray
+    ratio: np.ndarray
+
+
+def two_timescale_run(problem, *, steps: int = 4000, replicas: int = 16, seed: int = 0, lr0: float = 0.05,
+                      eta_power: float = 0.9, theta0: float = 0.5, theta_power: float = 0.5, offset: float = 10.0,
+                      coupled_tau: float | None = None, checkpoints: int = 4, eps: float = 0.02,
+                      direction="identity", batch_size: int | None = None, x0_radius: float = 0.5) -> TwoTimescaleRun:
+    """Run x on the slow clock eta_k = lr0 (offset/(k+offset))^eta_power and m on the fast one
+    theta_k = theta0 (offset/(k+offset))^theta_power (eta_k / theta_k -> 0 when eta_power >
+    theta_power). ``coupled_tau`` replaces theta by tau eta_k (a ratio that does not vanish: the
+    control).
+
+    >>> import problems
+    >>> p = problems.get("relu-mlp", hidden=(4,), n=16, d_in=2, seed=0)
+    >>> r = two_timescale_run(p, steps=200, replicas=3, checkpoints=3)
+    >>> r.relative_error.shape
+    (3, 3)
+    """
+    eta = diminishing(lr0, eta_power, offset)
+    theta = schedules.coupled(eta, coupled_tau, cap=1.0) if coupled_tau is not None else diminishing(
+        theta0, theta_power, offset)
+    opt = stochopt.gsgd(lr=eta, momentum_lr=theta, direction=direction)
+    from .tracking import MomentumRecorder
+
+    every = steps // 2 ** (checkpoints - 1)
+    rec = MomentumRecorder()
+    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=every,
+                         batch_size=batch_size, x0_radius=x0_radius, callbacks=[rec], progress=False)
+    rows = [2 ** j for j in range(checkpoints)]
+    M = rec.array(trace)[rows]
+    X = trace.x[rows]
+    g = problem.grad(X)
+    err = np.sqrt(np.sum((M - g) ** 2, axis=-1))
+    gn = np.sqrt(np.sum(g * g, axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = err / gn
+    G = np.array([goldstein_values(problem, X[j], eps, seed=seed * 7919 + j, alive=~trace.diverged)
+                  for j in range(len(rows))])
+    ks = trace.k[rows]
+    ratio = np.array([float(np.mean(np.asarray(eta(int(k))) / np.asarray(theta(int(k))))) for k in ks])
+    for a in (rel, err, gn, G):
+        a[:, trace.diverged] = np.nan
+    return TwoTimescaleRun(ks, rel, err, gn, G, ratio)
+
+
+# ----------------------------------------------------------------------- 5. ODE tracking
+@dataclass
+class TrackingRun:
+    """Windowed tracking error D_T against the single-timescale flow.
+
+    constant: ``etas`` (n_eta,), ``constant_error`` (n_eta, R): D_T from t = 0 for each step.
+    diminishing: ``start_times`` (S,), ``diminishing_error`` (S, R): D_T(t_m) along one run.
+    """
+
+    etas: np.ndarray
+    constant_error: np.ndarray
+    start_times: np.ndarray
+    diminishing_error: np.ndarray
+    window: float
+
+
+def tracking_run(problem, *, etas=(0.04, 0.02, 0.01, 0.005), tau: float = 1.0, window: float = 1.0,
+                 replicas: int = 16, seed: int = 0, batch_size: int | None = 4, direction="identity",
+                 decoupled_theta: float | None = None, diminishing_steps: int = 3000, lr0: float = 0.2,
+                 power: float = 0.75, offset: float = 10.0, n_starts: int = 6, x0_radius: float = 0.5) -> TrackingRun:
+    """Track the iterates against x' = -s(m), m' = tau (grad f(x) - m) (``verify.tracking``).
+
+    Constant steps: for each eta, run 1.2 window / eta steps with theta = tau eta and measure
+    D_T(0). Diminishing steps: one run of ``diminishing_steps`` steps, D_T at ``n_starts`` window
+    starts. ``decoupled_theta`` fixes theta_k to a constant instead of tau eta_k (the control: the
+    momentum is no longer on the flow's clock).
+
+    >>> import problems
+    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
+    >>> r = tracking_run(p, etas=(0.04, 0.02), replicas=3, diminishing_steps=300, n_starts=2)
+    >>> r.constant_error.shape, r.diminishing_error.shape
+    ((2, 3), (2, 3))
+    """
+    from .tracking import MomentumRecorder, single_timescale_flow, tracking_error
+
+    flow = single_timescale_flow(problem, direction, tau=tau)
+    errs = []
+    for eta in etas:
+        lr = schedules.constant(eta)
+        theta = decoupled_theta if decoupled_theta is not None else min(1.0, tau * eta)
+        opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direction)
+        rec = MomentumRecorder()
+        steps = int(np.ceil(1.05 * window / eta))
+        tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1,
+                          batch_size=batch_size, x0_radius=x0_radius, callbacks=[rec], progress=False)
+        res = tracking_error(tr, flow, window, starts=[0], momentum=rec.array(tr), h=min(eta / 10, window / 2000))
+        errs.append(res.error[0])
+    eta_d = diminishing(lr0, power, offset)
+    theta_d = schedules.constant(decoupled_theta) if decoupled_theta is not None else schedules.coupled(eta_d, tau, 1.0)
+    opt = stochopt.gsgd(lr=eta_d, momentum_lr=theta_d, direction=direction)
+    rec = MomentumRecorder()
+    tr = stochopt.run(opt, problem, steps=diminishing_steps, replicas=replicas, seed=seed + 1, record_every=1,
+                      batch_size=batch_size, x0_radius=x0_radius, callbacks=[rec], progress=False)
+    M = rec.array(tr)
+    t = np.median(tr.time, axis=1)
+    t_last = float(np.min(tr.time[-1])) - window
+    marks = np.linspace(0.0, t_last, n_starts)
+    starts = np.array([int(np.searchsorted(t, s)) for s in marks])
+    res = tracking_error(tr, flow, window, starts=starts, momentum=M)
+    return TrackingRun(np.asarray(etas, float), np.array(errs), np.median(res.start_times, axis=1), res.error,
+                       float(window))
+
+
+# ------------------------------------------------------- 6. random stepsizes and traps
+@dataclass
+class TrapRun:
+    """End states of many replicas on an artifact problem.
+
+    trapped : (R,) bool, the final iterate is in the problem's artifact set (oracle != derivative).
+    clarke : (R,) exact Clarke distance dist(0, df(x_K)) at the end (NaN where unknown).
+    hits : (R,) number of steps whose iterate was exactly an artifact point (the float caveat).
+    """
+
+    problem: str
+    trapped: np.ndarray
+    clarke: np.ndarray
+    hits: np.ndarray
+    final_x: np.ndarray
+    steps: int
+
+
+def trap_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 1000, seed: int = 0,
+             lr0: float = 0.5, power: float = 0.6, offset: float = 1.0, x0=None, x0_radius: float = 0.5,
+             low: float = 0.5, high: float = 1.5, method=None) -> TrapRun:
+    """Plain SGD (or ``method(lr)``) full batch on a one-dimensional artifact problem.
+
+    ``randomized=True``: random x_0 (x0 + uniform on [-x0_radius, x0_radius]) and random stepsizes
+    eta_bar_k zeta_k, zeta_k uniform on [low, high], with eta_bar_k = lr0 (offset/(k+offset))^power;
+    ``randomized=False``: the deterministic start x0 and stepsize lr0 (constant), which the
+    artifact problems are built to trap (x0 = 1, lr = 1/2 lands exactly on 0).
+
+    >>> import problems
+    >>> p = problems.get("artifact-shifted-quadratic")
+    >>> trap_run(p, randomized=False, replicas=3, steps=20).trapped.tolist()
+    [True, True, True]
+    """
+    if randomized:
+        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
+        radius = x0_radius
+    else:
+        lr = schedules.constant(lr0)
+        radius = 0.0
+    opt = stochopt.sgd(lr=lr) if method is None else method(lr)
+    hits = np.zeros(replicas, dtype=np.int64)
+
+    def count(k, state):
+        hits[:] += np.asarray(problem.in_artifact_set(state.x), dtype=np.int64)
+
+    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1,
+                      x0=problem.x0 if x0 is None else x0, x0_radius=radius, callbacks=[count], record_x=False,
+                      progress=False)
+    xf = tr.final_state.x
+    trapped = np.asarray(problem.in_artifact_set(xf), dtype=bool)
+    from .measures import clarke_distance
+
+    if getattr(problem, "has_clarke", False):
+        cl = np.asarray(clarke_distance(problem, xf).value, dtype=float)
+    else:
+        cl = np.full(replicas, np.nan)
+    return TrapRun(problem.name, trapped, cl, hits, xf, steps)
+
+
+def mlp_kink_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 64, seed: int = 0,
+                 lr0: float = 0.05, power: float = 0.6, offset: float = 10.0, x0_radius: float = 0.1,
+                 low: float = 0.5, high: float = 1.5):
+    """Exact kink hits per step of SGD on a ReLU network whose inputs reach the kinks.
+
+    Returns (hits (steps + 1, R): number of hidden pre-activations exactly 0 at each iterate, over
+    the whole data set; final full-batch gradient norms (R,)). Deterministic start (``problem.x0``,
+    zero biases) and constant stepsize versus a random start (x0 + uniform on [-x0_radius,
+    x0_radius]) and random stepsizes.
+
+    >>> import problems
+    >>> p = problems.get("relu-mlp", hidden=(4,), n=16, d_in=2, kink_inputs=True, seed=0)
+    >>> hits, g = mlp_kink_run(p, randomized=True, steps=5, replicas=2)
+    >>> hits.shape, int(hits.sum())
+    ((6, 2), 0)
+    """
+    if randomized:
+        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
+        radius = x0_radius
+    else:
+        lr = diminishing(lr0, power, offset)
+        radius = 0.0
+    counts = []
+    opt = stochopt.sgd(lr=lr)
+    x0 = np.broadcast_to(problem.x0, (replicas, problem.dim))
+    counts.append(np.asarray(problem.preactivation_zero_count(x0 if radius == 0 else _perturbed(problem, x0, radius,
+                                                                                                 seed, replicas))))
+    cb = lambda k, state: counts.append(np.asarray(problem.preactivation_zero_count(state.x)))  # noqa: E731
+    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1, x0_radius=radius,
+                      callbacks=[cb], record_x=False, progress=False)
+    g = problem.grad(tr.final_state.x)
+    return np.array(counts), np.sqrt(np.sum(g * g, axis=-1))
+
+
+def _perturbed(problem, x0, radius, seed, replicas):
+    """The random start stochopt.run draws (same stream), to count kink hits at k = 0."""
+    from stochopt import streams
+
+    rids = np.arange(replicas, dtype=np.int64)
+    coords = np.arange(problem.dim, dtype=np.int64)
+    u = streams.uniform(seed, streams.START, rids[:, None], coords[None, :])
+    return x0 + radius * (2.0 * u - 1.0)
+
+
+# ------------------------------------------------------------------------ 8. boundedness
+@dataclass
+class BoundednessRun:
+    """sup_k ||x_k|| (lr0 values by rows, seeds by columns); inf where a replica diverged."""
+
+    lr0: np.ndarray
+    sup_norm: np.ndarray
+    x0_norm: float
+    weight_decay: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def boundedness_run(problem, lr0_grid, *, seeds: int = 16, steps: int = 1000, seed: int = 0, power: float = 0.75,
+                    offset: float = 10.0, tau: float = 1.0, weight_decay: float = 1e-2, direction="identity",
+                    batch_size: int | None = 8, x0_radius: float = 0.5) -> BoundednessRun:
+    """Single-timescale runs with eta_k = a (offset/(k+offset))^power for every a in ``lr0_grid``
+    and ``seeds`` replicas each, in ONE array program (per-replica schedule parameters), on
+    f + weight_decay ||x||^2 / 2 (coupled weight decay makes any f bounded below coercive).
+
+    >>> import problems
+    >>> p = problems.get("relu-mlp", hidden=(4,), n=16, d_in=2, seed=0)
+    >>> r = boundedness_run(p, [0.01, 0.1], seeds=2, steps=50)
+    >>> r.sup_norm.shape
+    (2, 2)
+    """
+    grid = np.asarray(lr0_grid, dtype=float)
+    a = np.repeat(grid, seeds)
+    eta = schedules.polynomial(a * offset ** power, b=offset, p=power)
+    theta = schedules.coupled(eta, tau, cap=1.0)
+    opt = stochopt.gsgd(lr=eta, momentum_lr=theta, direction=direction, weight_decay=weight_decay)
+    R = a.size
+    running = np.zeros(R)
+
+    def track(k, state):
+        running[:] = np.maximum(running, np.sqrt(np.sum(state.x * state.x, axis=-1)))
+
+    tr = stochopt.run(opt, problem, steps=steps, replicas=R, seed=seed, record_every=1, batch_size=batch_size,
+                      x0_radius=x0_radius, callbacks=[track], record_x=False, progress=False)
+    sup = np.where(tr.diverged, np.inf, running)
+    return BoundednessRun(grid, sup.reshape(grid.size, seeds), float(np.linalg.norm(problem.x0)), weight_decay)
