@@ -43,6 +43,20 @@ METHODS = {
     "gsgd_official": gsgd_official,
 }
 
+# The adaptive family (spec 04): Adam, AdamW, RMSprop, NAdam, Adan, AdamSSM, delta-GClip, GClip.
+from . import adaptive  # noqa: E402
+from .adaptive import adam, adamssm, adamw, adan, delta_gclip, gclip, nadam, rmsprop  # noqa: E402
+
+METHODS.update(adam=adam, adamw=adamw, rmsprop=rmsprop, nadam=nadam, adan=adan, adamssm=adamssm,
+               delta_gclip=delta_gclip, gclip=gclip)
+
+# Lion-K (issue 8): the factory, and its theory module (kernels K, flow, KKT measure, Lyapunov H)
+# as `stochopt.lionk` (`stochopt.lion_k` is the factory).
+from . import lion_k as lionk  # noqa: E402
+from .lion_k import lion_k  # noqa: E402
+
+METHODS["lion_k"] = lion_k
+
 __all__ = [
     "Method",
     "State",
@@ -54,4 +68,16 @@ __all__ = [
     "METHODS",
     *METHODS,
     "gsgd",
+    "lionk",
 ]
+
+# The quasi-hyperbolic family (issue 6): QHM, QHAdam, QHAdamW, the converters (`stochopt.qh.from_pid`
+# ...) and their target algorithms, each a method of its own (Dozat's NAdam target: `stochopt.qh.nadam_dozat`).
+from . import qh  # noqa: E402
+from .qh import (  # noqa: E402
+    accsgd, pid, qhadam, qhadamw, qhm, robust_momentum, synthesized_nesterov, triple_momentum, two_state,
+)
+
+METHODS.update(qhm=qhm, qhadam=qhadam, qhadamw=qhadamw)
+__all__ += ["qh", "qhm", "qhadam", "qhadamw", "pid", "synthesized_nesterov", "robust_momentum", "triple_momentum",
+            "accsgd", "two_state"]

@@ -174,7 +174,7 @@ class Identity(Direction):
         return 0.5 * np.sum(m * m, axis=-1)
 
     def select(self, m):
-        return m.copy()
+        return m  # the identity map: no copy (callers never write into the result)
 
     def conjugate(self, y):
         return 0.5 * np.sum(y * y, axis=-1)

@@ -63,11 +63,14 @@ def _gsgd_rule(direction, first_grad: bool, decay: bool, extra_gradient: bool):
         if first_grad and k == 0:
             m = g.copy()  # the official code starts the buffer at the first gradient
         else:
-            m = (1 - h.momentum_lr) * buffers["m"] + h.momentum_lr * g  # theta_k
+            # (1 - theta_k) m + theta_k g; in-place only on arrays created here
+            m = (1 - h.momentum_lr) * buffers["m"]
+            m += h.momentum_lr * g
         s = direction.select(m)
         if extra_gradient:
             s = s + h.nesterov * g  # alpha g_k
-        return x - h.lr * s, {"m": m}  # eta_k (s + alpha g)
+        step = h.lr * s  # eta_k (s + alpha g)
+        return np.subtract(x, step, out=step), {"m": m}
 
     return rule
 
