@@ -12,6 +12,7 @@ Every method is built by a factory with keyword hyperparameters and has two pure
 """
 from . import directions, schedules, streams
 from .base import Method, State
+from .engine import Trace, run
 from .framework import (
     clipped_sgd,
     gsgd,
@@ -24,60 +25,49 @@ from .framework import (
     srsgd,
 )
 from .lion import lion, lion_singlescale
-from .engine import Trace, run
+from . import lionk  # Lion-K theory: kernels K and K*, the flow, KKT measure, Lyapunov H
+from .lionk import lion_k
+from . import adaptive
+from .adaptive import adam, adamssm, adamw, adan, delta_gclip, gclip, nadam, rmsprop
+from . import qh  # QHM family, converters (qh.from_pid, ...) and their target algorithms
+from .qh import accsgd, pid, qhadam, qhadamw, qhm, robust_momentum, synthesized_nesterov, triple_momentum, two_state
 
 __version__ = "0.1.0"
 
 # name -> factory, for the command line (`stochopt list methods`, `stochopt run METHOD ...`).
-# Each entry's factory must accept `lr=` and have defaults for everything else it needs.
+# Each entry's factory accepts `lr=` alone (everything else has a default).
 METHODS = {
+    # the framework and its instances (spec 01)
     "sgd": sgd,
     "heavy_ball": heavy_ball,
     "signsgd": signsgd,
     "signum": signum,
-    "lion": lion,
-    "lion_singlescale": lion_singlescale,
     "normalized_sgd": normalized_sgd,
     "clipped_sgd": clipped_sgd,
     "srsgd": srsgd,
     "gsgd_official": gsgd_official,
+    # Lion (spec 03)
+    "lion": lion,
+    "lion_singlescale": lion_singlescale,
+    "lion_k": lion_k,
+    # quasi-hyperbolic (spec 02)
+    "qhm": qhm,
+    "qhadam": qhadam,
+    "qhadamw": qhadamw,
+    # adaptive (spec 04)
+    "adam": adam,
+    "adamw": adamw,
+    "rmsprop": rmsprop,
+    "nadam": nadam,
+    "adan": adan,
+    "adamssm": adamssm,
+    "delta_gclip": delta_gclip,
+    "gclip": gclip,
 }
 
-# The adaptive family (spec 04): Adam, AdamW, RMSprop, NAdam, Adan, AdamSSM, delta-GClip, GClip.
-from . import adaptive  # noqa: E402
-from .adaptive import adam, adamssm, adamw, adan, delta_gclip, gclip, nadam, rmsprop  # noqa: E402
-
-METHODS.update(adam=adam, adamw=adamw, rmsprop=rmsprop, nadam=nadam, adan=adan, adamssm=adamssm,
-               delta_gclip=delta_gclip, gclip=gclip)
-
-# Lion-K (issue 8): the factory, and its theory module (kernels K, flow, KKT measure, Lyapunov H)
-# as `stochopt.lionk` (`stochopt.lion_k` is the factory).
-from . import lion_k as lionk  # noqa: E402
-from .lion_k import lion_k  # noqa: E402
-
-METHODS["lion_k"] = lion_k
-
 __all__ = [
-    "Method",
-    "State",
-    "Trace",
-    "run",
-    "directions",
-    "schedules",
-    "streams",
-    "METHODS",
-    *METHODS,
-    "gsgd",
-    "lionk",
+    "Method", "State", "Trace", "run", "METHODS",
+    "directions", "schedules", "streams", "lionk", "adaptive", "qh",
+    "gsgd", *METHODS,
+    "pid", "synthesized_nesterov", "robust_momentum", "triple_momentum", "accsgd", "two_state",
 ]
-
-# The quasi-hyperbolic family (issue 6): QHM, QHAdam, QHAdamW, the converters (`stochopt.qh.from_pid`
-# ...) and their target algorithms, each a method of its own (Dozat's NAdam target: `stochopt.qh.nadam_dozat`).
-from . import qh  # noqa: E402
-from .qh import (  # noqa: E402
-    accsgd, pid, qhadam, qhadamw, qhm, robust_momentum, synthesized_nesterov, triple_momentum, two_state,
-)
-
-METHODS.update(qhm=qhm, qhadam=qhadam, qhadamw=qhadamw)
-__all__ += ["qh", "qhm", "qhadam", "qhadamw", "pid", "synthesized_nesterov", "robust_momentum", "triple_momentum",
-            "accsgd", "two_state"]

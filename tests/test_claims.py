@@ -1,6 +1,6 @@
 """Every registered claim: the check passes and the negative control fails, in quick mode.
 
-Claims from every module of verify/claims are collected automatically.
+Claims from every module of verify/families are collected automatically.
 """
 import pytest
 

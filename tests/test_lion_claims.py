@@ -12,7 +12,7 @@ import pytest
 
 from verify.symbolic.lyapunov import framework_identity, lion_k_identity
 
-lion_claims = importlib.import_module("verify.claims.lion")
+lion_claims = importlib.import_module("verify.families.lion")
 
 LION_IDS = {"lion.box-invariance", "lion.kkt-convergence", "lion.lyapunov-identity", "lion.lyapunov-flow",
             "lion.lyapunov-discrete", "lion.rate-exponent", "lion.l1-l2-ratio", "lion.implementation-identities"}

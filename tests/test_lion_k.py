@@ -8,7 +8,7 @@ from scipy.linalg import expm
 import stochopt
 from conftest import rel_err
 from stochopt import schedules
-from stochopt.lion_k import (
+from stochopt.lionk import (
     LionKFlow,
     box_violation,
     correct_coefficient,

@@ -13,9 +13,6 @@
 array([0.5, 0.5])
 """
 from . import lyapunov, measures, stats, symbolic, tracking  # noqa: F401
-# Load the claim package first: the function ``verify.claims`` (below) must win over the
-# attribute that importing the subpackage ``verify.claims`` sets on this package.
-from . import claims as _claim_modules  # noqa: F401
 from .lyapunov import decrease_summary, framework_lyapunov, increments, positive_part_sum, values_along
 from .measures import certificate, clarke_distance, default_samples, goldstein, min_norm_point, sample_ball
 from .registry import Claim, ClaimResult, Verdict, claim, claims, decide, get_claim, load_errors, run_claims

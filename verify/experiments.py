@@ -1,4 +1,4 @@
-"""Shared experiments of the GSGD claims (``verify/claims/gsgd.py``), each one array program.
+"""Shared experiments of the GSGD claims (``verify/families/gsgd.py``), each one array program.
 
 Every function here runs one experiment of the framework's theory (spec 1.5-1.7) on many
 replicas in lock-step with ``stochopt.run`` and returns a small record of numbers; the claim

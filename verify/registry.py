@@ -200,7 +200,7 @@ def _discover():
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    pkg = importlib.import_module("verify.claims")  # the package (verify.claims is also a function)
+    pkg = importlib.import_module("verify.families")  # one module per claim family
 
     for info in pkgutil.iter_modules(pkg.__path__):
         name = f"{pkg.__name__}.{info.name}"
@@ -244,7 +244,7 @@ def _unknown_claim(name, ids):
 
 
 def claims(prefixes=None) -> list:
-    """Registered claims (after importing every module of ``verify.claims``), sorted by id.
+    """Registered claims (after importing every module of ``verify.families``), sorted by id.
 
     ``prefixes``: None (all), a string or a list; "gsgd" matches "gsgd" and "gsgd.*".
 

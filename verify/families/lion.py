@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 import stochopt
 from stochopt import schedules
-from stochopt.lion_k import (
+from stochopt.lionk import (
     LionKFlow,
     box_violation,
     flow_state,
