@@ -10,7 +10,7 @@ import torch
 from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
 
 __all__ = ["NONNEGATIVE", "POSITIVE", "UNIT_HALF_OPEN", "Interval", "group_real", "group_pair",
-           "check_params", "collect", "run_closure"]
+           "check_params", "collect", "run_closure", "CheckedOptimizer"]
 
 
 def _where(index: int | None) -> str:
@@ -75,3 +75,24 @@ def run_closure(closure):
         return None
     with torch.enable_grad():
         return closure()
+
+
+class CheckedOptimizer(torch.optim.Optimizer):
+    """An optimizer whose every param group is checked when it is added (at construction too).
+
+    Subclasses give ``_validate(group, index, step_time=False)`` (the hyperparameters, each in its
+    range) and may override ``_complete(group, index)`` to fill defaults that depend on the
+    group, such as ``scaling = 1 / lr``.
+    """
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        index = len(self.param_groups) - 1
+        group = self.param_groups[-1]
+        check_params(type(self).__name__, group, index)
+        self._complete(group, index)
+        self._validate(group, index)
+
+    def _complete(self, group, index):
+        """Fill group-dependent defaults (none by default)."""
+        return None

@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 
 import torch
-from torch.optim.optimizer import Optimizer, required
+from torch.optim.optimizer import required
 
 from .. import directions as _directions
-from ._common import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, check_params, collect, group_real, run_closure
+from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, collect, group_real, run_closure
 
 __all__ = ["GSGD", "direction_function"]
 
@@ -128,7 +128,7 @@ def _check_direction(spec, index: int | None = None):
                     f"a stochopt.directions.Direction or a callable tensor -> tensor; got {spec!r}{where}")
 
 
-class GSGD(Optimizer):
+class GSGD(CheckedOptimizer):
     r"""The GSGD framework (Xiao, Hu, Toh, arXiv 2307.10053) with the official code's signature.
 
     Parameters
@@ -185,16 +185,11 @@ class GSGD(Optimizer):
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
-    def add_param_group(self, param_group):
-        super().add_param_group(param_group)
-        index = len(self.param_groups) - 1
-        group = self.param_groups[-1]
-        check_params("GSGD", group, index)
+    def _complete(self, group, index):
         # scaling = 1 / lr of this group, fixed once: later lr changes (schedulers) shrink theta
         group["lr"] = group_real("lr", group["lr"], POSITIVE, index)
         if group["scaling"] is None:
             group["scaling"] = 1.0 / group["lr"]
-        self._validate(group, index)
 
     @staticmethod
     def _validate(group, index, step_time=False):

@@ -13,14 +13,13 @@ follows its algebraic order. Per step, for each parameter tensor x with gradient
 from __future__ import annotations
 
 import torch
-from torch.optim.optimizer import Optimizer
 
-from ._common import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, check_params, collect, group_pair, group_real, run_closure
+from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, collect, group_pair, group_real, run_closure
 
 __all__ = ["Lion"]
 
 
-class Lion(Optimizer):
+class Lion(CheckedOptimizer):
     r"""Single-timescale Lion (the official GSGD code's ``Lion_singlescale``), without its defects.
 
     Parameters
@@ -61,15 +60,10 @@ class Lion(Optimizer):
                         nesterov_momentum=nesterov_momentum)
         super().__init__(params, defaults)
 
-    def add_param_group(self, param_group):
-        super().add_param_group(param_group)
-        index = len(self.param_groups) - 1
-        group = self.param_groups[-1]
-        check_params("Lion", group, index)
+    def _complete(self, group, index):
         group["lr"] = group_real("lr", group["lr"], POSITIVE, index)
         if group["scaling"] is None:
             group["scaling"] = 1.0 / group["lr"]
-        self._validate(group, index)
 
     @staticmethod
     def _validate(group, index, step_time=False):

@@ -9,14 +9,14 @@ the coupled weight decay into ``p.grad`` in place).
 from __future__ import annotations
 
 import torch
-from torch.optim.optimizer import Optimizer, required
+from torch.optim.optimizer import required
 
 from ._common import (
+    CheckedOptimizer,
     NONNEGATIVE,
     POSITIVE,
     UNIT_HALF_OPEN,
     Interval,
-    check_params,
     collect,
     group_pair,
     group_real,
@@ -34,7 +34,7 @@ def _converters():
     return qh
 
 
-class QHM(Optimizer):
+class QHM(CheckedOptimizer):
     r"""Quasi-hyperbolic momentum, with qhoptim's signature.
 
     Per step, with b the dampened momentum buffer (starts at 0)::
@@ -75,12 +75,6 @@ class QHM(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, nu=nu, weight_decay=weight_decay,
                         weight_decay_type=weight_decay_type)
         super().__init__(params, defaults)
-
-    def add_param_group(self, param_group):
-        super().add_param_group(param_group)
-        index = len(self.param_groups) - 1
-        check_params("QHM", self.param_groups[-1], index)
-        self._validate(self.param_groups[-1], index)
 
     @staticmethod
     def _validate(group, index, step_time=False):
@@ -154,7 +148,7 @@ def _check_wd_type(value, index=None):
     return value
 
 
-class QHAdam(Optimizer):
+class QHAdam(CheckedOptimizer):
     r"""QHAdam, with qhoptim's signature (keep ``eps`` as a keyword: it is the last positional).
 
     Per step, with m and v bias-corrected EMAs (at step 1, m = g and v = g^2)::
@@ -191,12 +185,6 @@ class QHAdam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), nus=tuple(nus), weight_decay=weight_decay,
                         decouple_weight_decay=decouple_weight_decay, eps=eps)
         super().__init__(params, defaults)
-
-    def add_param_group(self, param_group):
-        super().add_param_group(param_group)
-        index = len(self.param_groups) - 1
-        check_params(type(self).__name__, self.param_groups[-1], index)
-        self._validate(self.param_groups[-1], index)
 
     @staticmethod
     def _validate(group, index, step_time=False):
