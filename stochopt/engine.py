@@ -215,7 +215,8 @@ def run(opt: Method, problem, steps: int, replicas: int = 1, seed: int = 0, batc
     x0 : start, shape (d,) (shared) or (R, d); default ``problem.x0``.
     x0_radius : random start x0 + uniform noise on [-x0_radius, x0_radius]^d per replica.
     replica_ids : explicit replica ids (default 0..R-1): ``replica_ids=[5]`` reruns replica 5 alone.
-    callbacks : functions ``cb(k, state)`` called at each record; returning True stops the run.
+    callbacks : functions ``cb(k, state)`` called after each recorded step (not at k = 0);
+        returning True stops the run there.
     progress : show a progress bar on stderr (default: when stderr is a terminal and steps >= 2000).
     resume : a Trace (from ``run`` or ``Trace.load``) to continue; the result is bit-identical to an
         uninterrupted run with the same arguments.

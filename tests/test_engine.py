@@ -170,3 +170,11 @@ def test_import_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_progress_bar_goes_to_stderr_only_when_asked(capsys):
+    _run(replicas=2, steps=30, progress=True)
+    err = capsys.readouterr().err
+    assert "heavy_ball" in err and "30/30 steps" in err
+    _run(replicas=2, steps=30)  # not a terminal: no bar by default
+    assert capsys.readouterr().err == ""
