@@ -275,7 +275,7 @@ def kernel(K, **params) -> Kernel:
     if isinstance(K, Kernel):
         return K
     if not isinstance(K, str):
-        raise TypeError(f"K must be a kernel name ({', '.join(_KERNELS)}) or a stochopt.lion_k.Kernel; got {K!r}")
+        raise TypeError(f"K must be a kernel name ({', '.join(_KERNELS)}) or a stochopt.lionk.Kernel; got {K!r}")
     key, _, arg = K.partition(":")
     key = _KERNEL_ALIASES.get(key, key)
     if key not in _KERNELS:

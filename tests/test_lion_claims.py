@@ -19,9 +19,19 @@ LION_IDS = {"lion.box-invariance", "lion.kkt-convergence", "lion.lyapunov-identi
 
 
 # ------------------------------------------------------------------ the command line, end to end
-def test_stochopt_verify_lion_quick(tmp_path, capsys):
+def test_stochopt_verify_lion_quick(tmp_path, capsys, monkeypatch):
+    import verify
     from verify.cli import main
 
+    captured = []
+    run_claims = verify.run_claims
+
+    def recording_run_claims(*args, **kwargs):   # keep the in-memory figures the CLI writes as PNGs
+        results = run_claims(*args, **kwargs)
+        captured.extend(results)
+        return results
+
+    monkeypatch.setattr(verify, "run_claims", recording_run_claims)
     main(["verify", "lion", "--quick", "--report", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     doc = json.loads((tmp_path / "results.json").read_text())
@@ -35,17 +45,21 @@ def test_stochopt_verify_lion_quick(tmp_path, capsys):
         assert c["control"]["status"] == "fail", (cid, c["control"])
         assert c["elapsed_s"] + c["control"]["elapsed_s"] < 20.0, (cid, "quick mode is too slow")
     assert any(p.suffix == ".png" for p in (tmp_path / "figures").iterdir())
-
-
-def test_every_lion_figure_has_a_title_and_labelled_axes():
-    for cl in (lion_claims.implementation_identities, lion_claims.lyapunov_identity):
-        for verdict in (cl.check("quick", 1), cl.control("quick", 1)):
-            assert verdict.figures
+    # every figure of every Lion claim (check and control): a title, labelled axes, and a title line
+    # saying what passing looks like
+    assert LION_IDS <= {r.claim.id for r in captured}
+    for r in captured:
+        if r.claim.id not in LION_IDS:
+            continue
+        assert r.claim.caption and "passing" in r.claim.caption.lower(), r.claim.id
+        for which, verdict in (("check", r.verdict), ("control", r.control_verdict)):
+            assert verdict.figures, (r.claim.id, which, "no figure")
             for item in verdict.figures:
                 fig = item[0] if isinstance(item, tuple) else item
-                assert fig._suptitle is not None and fig._suptitle.get_text()
+                assert fig._suptitle is not None and "pass" in fig._suptitle.get_text().lower(), (r.claim.id, which)
+                assert fig.axes, (r.claim.id, which, "empty figure")
                 for ax in fig.axes:
-                    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+                    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), (r.claim.id, which)
 
 
 # ------------------------------------------------------------------ symbolic identities
@@ -95,3 +109,16 @@ def test_identity_residuals_catch_a_moved_coefficient():
     bad = lion_claims._identity_residuals(rng, 50, control=True)
     assert max(v[0].max() for v in good.values()) < 1e-10
     assert max(v[0].max() for v in bad.values()) > 1e-3
+
+
+def test_discrete_claim_without_increases_is_inconclusive_not_pass(monkeypatch):
+    # if H never increases the O(eta^2) bound holds trivially, but the orders are not measured:
+    # the claim must not report that as a pass (nor as a fail)
+    def no_increases(etas, R, seed, control, T):
+        zeros = np.zeros((len(etas), R))
+        return zeros, zeros, np.ones((len(etas), R)), {eta: np.zeros((3, R)) for eta in etas}
+
+    monkeypatch.setattr(lion_claims, "_discrete_increases", no_increases)
+    verdict = lion_claims.lyapunov_discrete.check("quick", 0)
+    assert verdict.status == "inconclusive"
+    assert verdict.figures

@@ -296,3 +296,16 @@ def test_singlescale_lion_drifts_under_a_decaying_lr():
     assert rel_err(a, b) > 1e-6
     const = iterate(stochopt.lion_singlescale(lr=0.01, weight_decay=0.1), X0, grads(8))[0]
     assert rel_err(const, iterate(stochopt.lion(lr=0.01, weight_decay=0.1), X0, grads(8))[0]) < 1e-12
+
+
+# ------------------------------------------------------------------ docs
+@pytest.mark.parametrize("page", ["docs/lion.md", "docs/claims/lion.md"])
+def test_python_examples_in_the_docs_run(page):
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / page).read_text()
+    blocks = re.findall(r"```python\n(.*?)\n```", text, re.S)
+    assert blocks or page != "docs/lion.md", "docs/lion.md must keep a runnable example"
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"{page}[python block {i}]", "exec"), {})

@@ -22,6 +22,15 @@ def test_every_qh_claim_passes_and_every_control_fails():
     assert not bad, bad
     for r in results:
         assert (r.verdict.elapsed or 0) + (r.control_verdict.elapsed or 0) < 8.0, r.claim.id
+        assert r.claim.caption and "passing" in r.claim.caption.lower(), r.claim.id
+        for which, verdict in (("check", r.verdict), ("control", r.control_verdict)):
+            assert verdict.figures, (r.claim.id, which, "no figure")
+            for item in verdict.figures:
+                fig = item[0] if isinstance(item, tuple) else item
+                suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+                assert fig.axes, (r.claim.id, which, "empty figure")
+                for ax in fig.axes:
+                    assert (ax.get_title() or suptitle) and ax.get_xlabel() and ax.get_ylabel(), (r.claim.id, which)
 
 
 def test_stochopt_verify_qh_command_line(tmp_path, capsys):
@@ -34,3 +43,17 @@ def test_stochopt_verify_qh_command_line(tmp_path, capsys):
     assert "2/2 claims verified" in out
     results = json.loads((tmp_path / "results.json").read_text())
     assert all(cid in json.dumps(results) for cid in ids)
+
+
+def test_identity_claim_needs_a_proof_about_the_code():
+    import dataclasses
+    import importlib
+
+    qh_claims = importlib.import_module("verify.families.qh")
+    from verify.symbolic import converters as sc
+
+    proof = sc.prove_synthesized_nesterov()
+    assert qh_claims._proof_holds(proof)
+    assert not qh_claims._proof_holds(dataclasses.replace(proof, numeric_agreement=1e-3))   # mistranscribed
+    assert not qh_claims._proof_holds(dataclasses.replace(proof, numeric_agreement=None))
+    assert not qh_claims._proof_holds(sc.prove_synthesized_nesterov(output="xi"))

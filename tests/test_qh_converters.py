@@ -266,3 +266,62 @@ def test_symbolic_proofs():
     assert sc.prove_two_state(formula="qhoptim", narrow=True).proved is True
     assert sc.accsgd_momentum_exceeds_nu()["proved"] is True
     assert str(sc.nadam_first_step_ratio()) == "(2*mu + 1)/(mu + 1)"
+
+
+# ----------------------------------------------------------------------- TSOs drawn directly
+def test_general_map_on_tsos_drawn_directly():
+    """TSOs drawn from their own coefficients (not through ``to_two_state``): every recoverable one
+    gives QHM iterates equal to the TSO's at 1e-12 over 250 steps; every one without a unit
+    eigenvalue is rejected naming the missing unit eigenvalue."""
+    rng = np.random.default_rng(21)
+    accepted = []
+    while len(accepted) < R:
+        h, k, l, m, zc = rng.uniform(-1.0, 1.0, 5)
+        q = 1 - k * m / (1 - h)                      # impose the unit eigenvalue
+        try:
+            conv = qh.from_two_state_optimizer(h, k, l, m, q, zc)
+        except ValueError as exc:                    # other eigenvalue outside [0, 1), or lr <= 0
+            assert "must be" in str(exc)
+            continue
+        accepted.append(((h, k, l, m, q, zc), conv))
+        with pytest.raises(ValueError, match="unit eigenvalue"):
+            qh.from_two_state_optimizer(h, k, l, m, q + 0.1, zc)
+    tso = dict(zip("hklmqz", np.array([a for a, _ in accepted]).T))
+    ours = qh.qhm(**{key: np.array([c[key] for _, c in accepted]) for key in ("lr", "momentum", "nu")})
+    noise = np.random.default_rng(22).standard_normal((STEPS, R, D))
+    x0 = np.random.default_rng(23).standard_normal((R, D))
+    a = trajectory(ours, x0, lambda x, t: noise[t])
+    b = trajectory(qh.two_state(**tso), x0, lambda x, t: noise[t])
+    assert rel_curve_max(a, b) <= 1e-12
+    with np.errstate(all="ignore"):                   # the TSO started off its invariant line does not match
+        c = trajectory(qh.two_state(**tso, a0="zeros"), x0 + 1.0, lambda x, t: noise[t])
+        d = trajectory(ours, x0 + 1.0, lambda x, t: noise[t])
+    assert not rel_curve_max(d, c) <= 1e-6
+
+
+# ----------------------------------------------------------------------- Robust Momentum's rate
+def test_robust_momentum_contracts_at_rate_rho_on_quadratics():
+    """Spec 2.3: Robust Momentum tuned with (L, kappa, rho) contracts at rate rho on a quadratic with
+    eigenvalues in [mu, L] (attained at lambda = mu), for every rho in [1 - 1/sqrt(kappa), 1 - 1/kappa]."""
+    kappa = np.array([4.0, 4.0, 4.0, 25.0, 25.0, 25.0])
+    frac = np.array([0.0, 0.5, 1.0, 0.0, 0.5, 1.0])
+    rho = 1 - 1 / np.sqrt(kappa) + frac * (1 / np.sqrt(kappa) - 1 / kappa)
+    lam = np.stack([np.linspace(1 / k, 1.0, 8) for k in kappa])               # L = 1, mu = 1/kappa
+    horizon = np.ceil(80 * np.log(10) / -np.log(rho)).astype(int)             # 80 decades at rate rho
+    opt = qh.robust_momentum(1.0, kappa, rho)
+    s = opt.init(np.random.default_rng(0).standard_normal((kappa.size, 8)))
+    err = np.empty((int(horizon.max()) + 1, kappa.size))
+    err[0] = np.max(np.abs(s.xi), axis=-1)
+    for t in range(int(horizon.max())):
+        s = opt.step(s, lam * s.x)                                            # x* = 0
+        err[t + 1] = np.max(np.abs(s.xi), axis=-1)
+    for r in range(kappa.size):
+        lo, hi = horizon[r] // 2, horizon[r]
+        rate = math.exp(np.polyfit(np.arange(lo, hi), np.log(err[lo:hi, r]), 1)[0])
+        assert abs(rate - rho[r]) <= 0.02 * (1 - rho[r]), (kappa[r], rho[r], rate)
+    # mistuned (mu overestimated four times): the promised rate is not achieved
+    bad = qh.robust_momentum(1.0, 6.25, 1 - 1 / np.sqrt(6.25))                # tuned for kappa/4 on kappa = 25
+    s = bad.init(np.ones(8))
+    for _ in range(400):
+        s = bad.step(s, lam[3] * s.x)
+    assert np.max(np.abs(s.xi)) > 1e3 * 0.6 ** 400

@@ -7,31 +7,107 @@ import pytest
 from verify import sde
 
 
+def _em_rmsprop_moments(n_rec, dt, x0, a, s, sigma0, eps0, c2, u0=None):
+    """Exact mean and variance of the Euler-Maruyama chain for the RMSprop SDE (independent of
+    verify.sde): X' = (1 - a dt/P_n) X - sigma0 sqrt(s) dW/P_n is linear with deterministic P_n."""
+    mean, var = np.array(x0, float), np.zeros(len(a))
+    u = np.array(s if u0 is None else u0, float)
+    out = []
+    for n in range(max(n_rec)):
+        P = sigma0 * np.sqrt(u) + eps0
+        f = 1 - a * dt / P
+        mean, var = f * mean, f * f * var + sigma0 ** 2 * s * dt / P ** 2
+        u = u + c2 * (s - u) * dt
+        if n + 1 in n_rec:
+            out.append((mean.copy(), var.copy()))
+    return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+
+def _em_adam_moments(n_rec, dt, x0, a, s, sigma0, eps0, c1, c2):
+    """Exact mean and variance of X for the Euler-Maruyama chain of the Adam SDE (m first, then u,
+    then X with the gamma factors at the end of the step, as ``euler_maruyama`` documents)."""
+    mx, mm = np.array(x0, float), np.zeros(len(a))
+    cxx, cxm, cmm = np.zeros(len(a)), np.zeros(len(a)), np.zeros(len(a))
+    u, q = np.zeros(len(a)), sigma0 * c1 * np.sqrt(s)
+    out = []
+    for n in range(max(n_rec)):
+        t1 = (n + 1) * dt
+        g1, g2 = -math.expm1(-c1 * t1), -math.expm1(-c2 * t1)
+        u = u + c2 * (s - u) * dt
+        B = math.sqrt(g2) / g1 / (sigma0 * np.sqrt(u) + eps0 * math.sqrt(g2)) * dt
+        # m' = c1 a dt X + (1 - c1 dt) m + q dW,  X' = X - B m'
+        a21, a22 = c1 * a * dt, 1 - c1 * dt
+        a11, a12 = 1 - B * a21, -B * a22
+        b1, b2 = -B * q, q
+        mx, mm = a11 * mx + a12 * mm, a21 * mx + a22 * mm
+        cxx, cxm, cmm = (a11 * a11 * cxx + 2 * a11 * a12 * cxm + a12 * a12 * cmm + b1 * b1 * dt,
+                         a11 * a21 * cxx + (a11 * a22 + a12 * a21) * cxm + a12 * a22 * cmm + b1 * b2 * dt,
+                         a21 * a21 * cxx + 2 * a21 * a22 * cxm + a22 * a22 * cmm + b2 * b2 * dt)
+        if n + 1 in n_rec:
+            out.append((mx.copy(), cxx.copy()))
+    return np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+
+def _assert_mc(X, mean, var, R, z=4.0):
+    """Sample mean and variance of X (n_rec, R, d) within z Monte Carlo standard errors, no slack."""
+    z_mean = np.abs(X.mean(axis=1) - mean) / np.sqrt(var / R)
+    z_var = np.abs(X.var(axis=1) - var) / (var * math.sqrt(2.0 / R))
+    assert z_mean.max() < z and z_var.max() < z, (z_mean, z_var)
+
+
 def test_em_rmsprop_reproduces_ou_moments():
-    d, R = 3, 10000
+    """Monte Carlo precision: the sample moments of the integrator equal the exact moments of the
+    Euler chain within 4 standard errors (no absolute slack), and those converge to the closed-form
+    OU moments at first order in dt (the Euler bias, computed, not guessed)."""
+    R = 10000
     p = sde.NoisyQuadratic(np.array([1.0, 2.0, 0.5]), np.array([1.0, 0.25, 4.0]))
     x0 = np.tile([1.0, -1.0, 2.0], (R, 1))
     kw = dict(sigma0=0.7, eps0=0.3, c2=2.0)
-    times = [0.5, 1.0]
+    times, dt = [0.5, 1.0], 2e-3
     for u0 in (None, 0.3 * p.noise_var):          # constant P (exact OU) and time-varying u (moment ODE)
-        t, X = sde.euler_maruyama("rmsprop", p, x0, T=1.0, dt=2e-3, u0=u0, seed=1, record_times=times, **kw)
+        t, X = sde.euler_maruyama("rmsprop", p, x0, T=1.0, dt=dt, u0=u0, seed=1, record_times=times, **kw)
         mean, var = sde.rmsprop_sde_moments(times, x0[0], p.curvature, p.noise_var, u0=u0, **kw)
-        se_mean = np.sqrt(var / R)
-        se_var = var * math.sqrt(2.0 / R)
-        # Monte Carlo precision (4 s.e.) plus the O(dt) Euler bias
-        assert np.all(np.abs(X.mean(axis=1) - mean) < 4 * se_mean + 5e-3)
-        assert np.all(np.abs(X.var(axis=1) - var) < 4 * se_var + 5e-3)
+        em_mean, em_var = _em_rmsprop_moments([250, 500], dt, x0[0], p.curvature, p.noise_var, u0=u0, **kw)
+        _assert_mc(X, em_mean, em_var, R)
+        # the Euler bias is O(dt) and far below the Monte Carlo error of the test ...
+        bias = np.max(np.abs(np.concatenate([em_mean - mean, em_var - var])))
+        assert bias < 2e-3
+        # ... and halves with dt: the chain's moments converge to the closed form
+        half_mean, half_var = _em_rmsprop_moments([500, 1000], dt / 2, x0[0], p.curvature, p.noise_var, u0=u0, **kw)
+        half = np.max(np.abs(np.concatenate([half_mean - mean, half_var - var])))
+        assert 0.4 < half / bias < 0.6
+        # so the sample moments also reproduce the closed form within 4 s.e. plus that computed bias
+        assert np.all(np.abs(X.mean(axis=1) - mean) < 4 * np.sqrt(var / R) + np.abs(em_mean - mean))
+        assert np.all(np.abs(X.var(axis=1) - var) < 4 * var * math.sqrt(2.0 / R) + np.abs(em_var - var))
 
 
 def test_em_adam_matches_moment_ode():
-    R = 10000
+    R, dt = 10000, 5e-4
     p = sde.NoisyQuadratic(np.array([1.0, 3.0]), np.array([1.0, 0.5]))
     x0 = np.tile([1.0, 0.5], (R, 1))
     kw = dict(sigma0=1.0, eps0=0.5, c1=4.0, c2=1.0)
-    t, X = sde.euler_maruyama("adam", p, x0, T=1.0, dt=5e-4, seed=2, record_times=[0.5, 1.0], **kw)
+    t, X = sde.euler_maruyama("adam", p, x0, T=1.0, dt=dt, seed=2, record_times=[0.5, 1.0], **kw)
     mean, var = sde.adam_sde_moments([0.5, 1.0], x0[0], p.curvature, p.noise_var, **kw)
-    assert np.all(np.abs(X.mean(axis=1) - mean) < 4 * np.sqrt(var / R) + 5e-3)
-    assert np.all(np.abs(X.var(axis=1) - var) < 4 * var * math.sqrt(2.0 / R) + 5e-3)
+    em_mean, em_var = _em_adam_moments([1000, 2000], dt, x0[0], p.curvature, p.noise_var, **kw)
+    _assert_mc(X, em_mean, em_var, R)
+    bias = np.max(np.abs(np.concatenate([em_mean - mean, em_var - var])))
+    assert bias < 1e-3                                  # Euler chain -> moment ODE (first order in dt)
+    half_mean, half_var = _em_adam_moments([2000, 4000], dt / 2, x0[0], p.curvature, p.noise_var, **kw)
+    assert np.max(np.abs(np.concatenate([half_mean - mean, half_var - var]))) < 0.6 * bias
+
+
+def test_em_planted_noise_scale_is_detected():
+    """The test above has power: an integrator whose diffusion is 10% too strong (a planted
+    mistake) is more than 4 standard errors away from the exact moments."""
+    R = 10000
+    p = sde.NoisyQuadratic(np.array([1.0, 2.0, 0.5]), np.array([1.0, 0.25, 4.0]))
+    wrong = sde.NoisyQuadratic(p.curvature, 1.21 * p.noise_var)   # sqrt(Sigma) * 1.1 in dW, and in u
+    x0 = np.tile([1.0, -1.0, 2.0], (R, 1))
+    kw = dict(sigma0=0.7, eps0=0.3, c2=2.0)
+    t, X = sde.euler_maruyama("rmsprop", wrong, x0, T=1.0, dt=2e-3, seed=1, record_times=[0.5, 1.0], **kw)
+    em_mean, em_var = _em_rmsprop_moments([250, 500], 2e-3, x0[0], p.curvature, p.noise_var, **kw)
+    with pytest.raises(AssertionError):
+        _assert_mc(X, em_mean, em_var, R)
 
 
 def test_rmsprop_moments_closed_form_equals_ode_path():
