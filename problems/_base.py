@@ -196,13 +196,23 @@ class Problem:
 
     @property
     def x_star(self):
-        """A minimiser (shape (d,)), or None when unknown."""
+        """A minimiser (shape (d,)), or None when unknown.
+
+        >>> import problems
+        >>> problems.get("dem").x_star.tolist(), problems.get("artifact-relu-difference").x_star
+        ([0.0, -3.0], None)
+        """
         xs = self._answer()[0]
         return None if xs is None else readonly(xs)
 
     @property
     def f_star(self):
-        """The optimal value, or None when unknown."""
+        """The optimal value, or None when unknown.
+
+        >>> import problems
+        >>> problems.get("crescent").f_star
+        0.0
+        """
         fs = self._answer()[1]
         return None if fs is None else float(fs)
 
@@ -250,17 +260,32 @@ class Problem:
 
     # -- public, batched
     def value(self, x) -> np.ndarray:
-        """f(x) for x of shape (..., d), returned with shape (...)."""
+        """f(x) for x of shape (..., d), returned with shape (...).
+
+        >>> import problems
+        >>> problems.get("dem").value([[0.0, -3.0], [1.0, 1.0]]).tolist()
+        [-3.0, 6.0]
+        """
         return self._value(self._as_x(x))
 
     def grad(self, x) -> np.ndarray:
-        """The full-batch oracle at x (..., d): the gradient wherever f is differentiable."""
+        """The full-batch oracle at x (..., d): the gradient wherever f is differentiable.
+
+        >>> import problems
+        >>> problems.get("dem").grad([2.0, 0.0]).tolist()       # piece 5 x1 + x2 is active
+        [5.0, 1.0]
+        """
         return self._grad(self._as_x(x))
 
     def oracle(self, x, idx) -> np.ndarray:
         """Mean of the per-sample oracle over ``idx`` (..., batch) at x (..., d).
 
         Deterministic problems (n_samples = 1) check ``idx`` and return ``grad(x)``.
+
+        >>> import numpy as np, problems
+        >>> p = problems.get("artifact-sum-rule")                 # two samples
+        >>> p.oracle(np.array([[0.0], [0.0]]), np.array([[0], [1]])).tolist()
+        [[-1.0], [1.0]]
         """
         x = self._as_x(x)
         idx = self._as_idx(idx, x)
@@ -274,6 +299,10 @@ class Problem:
 
         Pieces (or samples, or kinks) count as active when they are within ``tol`` (relative to
         max(1, |value|)) of the activity threshold.
+
+        >>> import problems
+        >>> problems.get("lq").clarke([0.0, 0.0]).tolist()          # one active piece: the gradient
+        [[-1.0, -1.0]]
         """
         if not self.has_clarke:
             raise ValueError(f"problem {self.name!r} has no exact Clarke subdifferential ({self.clarke_note})")
@@ -282,7 +311,12 @@ class Problem:
 
     # -- metadata
     def describe(self) -> dict:
-        """One row of the problem table (JSON-able)."""
+        """One row of the problem table (JSON-able).
+
+        >>> import problems
+        >>> problems.get("dem").describe()["f_star"]
+        -3.0
+        """
         return {
             "name": self.name,
             "dim": self.dim,

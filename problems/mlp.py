@@ -114,7 +114,13 @@ class ReluMLP(FiniteSum):
         return np.concatenate([np.asarray(a, dtype=float).reshape(-1) for a in arrays])
 
     def unflatten(self, x) -> list:
-        """[W1, b1, W2, b2, ...] views of x (..., D), each with shape (..., out, in) or (..., out)."""
+        """[W1, b1, W2, b2, ...] views of x (..., D), each with shape (..., out, in) or (..., out).
+
+        >>> import numpy as np, problems
+        >>> p = problems.get("relu-mlp", hidden=(3,), d_in=2, n=4)
+        >>> [w.shape for w in p.unflatten(np.zeros((5, p.dim)))]
+        [(5, 3, 2), (5, 3), (5, 1, 3), (5, 1)]
+        """
         x = self._as_x(x)
         return [x[..., blk[0]:blk[-1] + 1].reshape(x.shape[:-1] + shape) for blk, shape in zip(self.blocks, self.shapes)]
 

@@ -148,11 +148,21 @@ class NoisyQuadratic(FiniteSum):
         return self._grad(x) + batch_mean(self.noise(idx))
 
     def noise_covariance(self, x=None) -> np.ndarray:
-        """Exact covariance (d, d) of a single-sample oracle at x (constant in x): Sigma."""
+        """Exact covariance (d, d) of a single-sample oracle at x (constant in x): Sigma.
+
+        >>> import problems
+        >>> problems.get("noisy-quadratic", hessian=[1.0], noise_cov=0.3).noise_covariance().tolist()
+        [[0.3]]
+        """
         return np.array(self.Sigma)
 
     def batch_noise_covariance(self, batch_size: int) -> np.ndarray:
-        """Exact covariance of the oracle averaged over ``batch_size`` distinct indices: Sigma / b."""
+        """Exact covariance of the oracle averaged over ``batch_size`` distinct indices: Sigma / b.
+
+        >>> import problems
+        >>> problems.get("noisy-quadratic", hessian=[1.0], noise_cov=0.3).batch_noise_covariance(3).tolist()
+        [[0.09999999999999999]]
+        """
         return np.array(self.Sigma) / check_int("batch_size", batch_size, low=1)
 
     def _clarke(self, x, tol):

@@ -73,3 +73,41 @@ def test_list_problems_and_run(tmp_path, capsys):
     assert plot.read_bytes()[:4] == b"\x89PNG"
     assert main(["run", "sgd", "l1-regresion"]) == 2
     assert "l1-regression" in capsys.readouterr().err
+
+
+def test_verify_exit_status_is_1_when_a_control_passes_or_a_check_fails(tmp_path, capsys):
+    from verify import registry
+    from verify.registry import claim, decide
+
+    @claim(id="zzcli.useless", statement="Always true.", source="test", control="Nothing is broken.")
+    def useless(mode, seed, control=False):
+        return decide(0.0, 1.0)  # the control passes too: the claim proves nothing
+
+    @claim(id="zzcli.wrong", statement="Never true.", source="test", control="Broken.")
+    def wrong(mode, seed, control=False):
+        return decide(2.0, 1.0)  # the check fails
+
+    try:
+        for cid in ("zzcli.useless", "zzcli.wrong"):
+            assert main(["verify", cid, "--report", str(tmp_path / cid), "--no-progress"]) == 1
+            out = capsys.readouterr().out
+            assert "NOT OK" in out
+        assert "CONTROL PASSED" in (tmp_path / "zzcli.useless" / "report.md").read_text()
+        doc = json.loads((tmp_path / "zzcli.wrong" / "results.json").read_text())
+        assert doc["summary"]["ok"] is False and doc["claims"][0]["status"] == "fail"
+    finally:
+        registry._REGISTRY.pop("zzcli.useless", None)
+        registry._REGISTRY.pop("zzcli.wrong", None)
+
+
+def test_verify_defaults_quick_mode_and_report_in_stochopt_report(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "schedules.two-timescale", "--no-progress"]) == 0
+    capsys.readouterr()
+    doc = json.loads((tmp_path / "stochopt-report" / "results.json").read_text())
+    assert doc["mode"] == "quick" and doc["seed"] == 0
+    assert (tmp_path / "stochopt-report" / "report.md").exists()
+    from verify.cli import _parser
+
+    args = _parser().parse_args(["verify"])
+    assert args.claims == [] and args.mode is None and args.report == "stochopt-report" and args.seed == 0

@@ -70,3 +70,28 @@ def test_cached_and_fast():
 def test_unknown_condition_name():
     with pytest.raises(ValueError, match="summable_squares"):
         symbolic.check_schedule(S.constant(0.1), conditions=["summable_square"])
+
+
+def test_sign_changing_terms_are_not_proved_divergent():
+    # sum cos(k)/(k+1) converges (Dirichlet's test) although sum |cos(k)|/(k+1) diverges: the
+    # positive-term series tests do not apply, so "sum eta_k = inf" must not be proved.
+    k = k_symbol()
+    r = symbolic.divergent_sum(sp.cos(k) / (k + 1))
+    assert r.status == "unproved" and not r
+    assert symbolic.divergent_sum(-1 / (k + 1)).status == "disproved"  # terms <= 0: sum is not +inf
+    assert symbolic.divergent_sum(sp.Integer(0) * k).status == "disproved"
+
+
+def test_floor_sandwich_needs_monotonicity():
+    # eta_k = s(s + 1) + 1/(k+1) with s = floor(k/2) - k/2 in {0, -1/2}: at both ends of the
+    # sandwich (s = -1 and s = 0) the product vanishes, but for odd k eta_k -> -1/4, not 0.
+    k = k_symbol()
+    s = sp.floor(k / 2) - k / 2
+    assert symbolic.vanishing(s * (s + 1) + 1 / (k + 1)).status == "unproved"
+    # a sequence that alternates between +1/4 and -1/4: neither proved nor disproved by the sandwich
+    assert symbolic.vanishing(s + sp.Rational(1, 4)).status != "proved"
+    # monotone floors still work (step decay; 1 / (floor(sqrt k) + 1) ~ k^-1/2)
+    assert symbolic.divergent_sum(S.step_decay(0.1, 0.5, 10)).status == "disproved"
+    assert symbolic.vanishing(S.step_decay(0.1, 0.5, 10)).proved
+    root = 1 / (sp.floor(sp.sqrt(k)) + 1)
+    assert symbolic.divergent_sum(root).proved and symbolic.summable_squares(root).status == "disproved"

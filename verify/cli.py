@@ -193,7 +193,13 @@ def _run(args) -> int:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``stochopt`` console script; returns the exit status."""
+    """Entry point of the ``stochopt`` console script; returns the exit status.
+
+    >>> main(["list", "problems"])  # doctest: +ELLIPSIS
+    name ...
+    cb2 ...
+    0
+    """
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = _parser().parse_args(argv)
     try:

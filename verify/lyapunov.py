@@ -77,6 +77,15 @@ def values_along(fn, trace, momentum=None) -> np.ndarray:
     """H evaluated at every record of a trace: ``fn(x)`` or ``fn(x, m)`` -> (n_rec, R).
 
     ``momentum`` is (n_rec, R, d) (see ``verify.tracking.MomentumRecorder``), needed when fn takes m.
+
+    >>> import numpy as np, stochopt
+    >>> class Q:
+    ...     n_samples, x0 = 1, np.ones(2)
+    ...     def value(self, x): return 0.5 * np.sum(x * x, axis=-1)
+    ...     def oracle(self, x, idx): return x.copy()
+    >>> tr = stochopt.run(stochopt.sgd(lr=0.5), Q(), steps=2, record_every=1)
+    >>> values_along(Q().value, tr)[:, 0].tolist()            # f halves its argument each step
+    [1.0, 0.25, 0.0625]
     """
     if trace.x is None:
         raise ValueError("the trace has no iterates (run with record_x=True)")

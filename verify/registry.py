@@ -163,11 +163,20 @@ class Claim:
         return verdict
 
     def check(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        """Run the experiment with every assumption in place (must pass)."""
+        """Run the experiment with every assumption in place (must pass).
+
+        >>> v = get_claim("schedules.two-timescale.ratio").check("quick", seed=0)
+        >>> v.status, v.mode, v.seeds
+        ('pass', 'quick', [0])
+        """
         return self._call(mode, seed, False)
 
     def control(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        """Run the negative control (one assumption broken: must fail)."""
+        """Run the negative control (one assumption broken: must fail).
+
+        >>> get_claim("schedules.two-timescale.ratio").control("quick", seed=0).status
+        'fail'
+        """
         return self._call(mode, seed, True)
 
     def __repr__(self):
@@ -179,6 +188,13 @@ def claim(id: str, statement: str, source: str, assumptions=(), control: str = "
 
     The decorated name is bound to the Claim object (call ``.check`` / ``.control``, or the
     original function as ``.fn``). Duplicate ids raise ValueError.
+
+    >>> @claim(id="doc.example", statement="0 <= 1", source="arithmetic", control="1 <= 0 must fail")
+    ... def example(mode, seed, control=False):
+    ...     return decide(1.0 if control else 0.0, 0.5)
+    >>> example.check().status, example.control().status
+    ('pass', 'fail')
+    >>> _ = _REGISTRY.pop("doc.example")                      # keep the doctest out of the registry
     """
     if not isinstance(id, str) or not id or " " in id or id.startswith(".") or id.endswith("."):
         raise ValueError(f"claim id must be a dotted name like 'family.short-name'; got {id!r}")
@@ -213,7 +229,11 @@ def _discover():
 
 
 def load_errors() -> dict:
-    """{module: traceback} of claim modules that failed to import (reported by run_claims and the CLI)."""
+    """{module: traceback} of claim modules that failed to import (reported by run_claims and the CLI).
+
+    >>> isinstance(load_errors(), dict)
+    True
+    """
     _discover()
     return dict(_LOAD_ERRORS)
 
@@ -257,7 +277,15 @@ def claims(prefixes=None) -> list:
 
 
 def get_claim(id: str) -> Claim:
-    """The claim with this exact id (ValueError listing close matches otherwise)."""
+    """The claim with this exact id (ValueError listing close matches otherwise).
+
+    >>> get_claim("schedules.polynomial.conditions").family
+    'schedules'
+    >>> get_claim("schedules.polynomial.condition")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown claim or prefix 'schedules.polynomial.condition'. Did you mean 'schedules.polynomial.conditions'...
+    """
     _discover()
     if id not in _REGISTRY:
         raise ValueError(_unknown_claim(id, list(_REGISTRY)))

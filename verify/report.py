@@ -39,7 +39,11 @@ def subplots(nrows: int = 1, ncols: int = 1, figsize=(6.4, 4.0), **kwargs):
 
 
 def versions() -> dict:
-    """Versions of the packages a verdict depends on."""
+    """Versions of the packages a verdict depends on.
+
+    >>> sorted(versions())[:3]
+    ['matplotlib', 'numpy', 'platform']
+    """
     import matplotlib
     import numpy
     import scipy
@@ -87,7 +91,13 @@ def _cell(text) -> str:
 
 
 def results_dict(results, mode, seed, figures=None, load_errors=None) -> dict:
-    """The JSON document of a run (see ``write_report``)."""
+    """The JSON document of a run (see ``write_report``).
+
+    >>> import verify
+    >>> doc = results_dict(verify.run_claims("schedules.two-timescale", progress=False), "quick", 0)
+    >>> doc["claims"][0]["status"], doc["claims"][0]["control"]["status"], doc["summary"]["ok"]
+    ('pass', 'fail', True)
+    """
     from .registry import _jsonable
 
     figures = figures or {}
@@ -118,6 +128,12 @@ def write_report(results, directory, mode="quick", seed=0, load_errors=None) -> 
     results.json has top-level ``created``, ``versions``, ``mode``, ``seed``, ``summary``,
     ``load_errors`` and ``claims``: per claim id, statement, source, status, statistic, threshold,
     ci, mode, seeds, elapsed_s and ``control`` (its own status, statistic, ...).
+
+    >>> import json, os, tempfile, verify
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_report(verify.run_claims("schedules.two-timescale", progress=False), out)
+    >>> sorted(json.load(open(os.path.join(out, "results.json")))["claims"][0])[:4]
+    ['assumptions', 'ci', 'control', 'details']
     """
     directory = os.fspath(directory)
     os.makedirs(os.path.join(directory, "figures"), exist_ok=True)

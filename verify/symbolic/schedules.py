@@ -12,8 +12,10 @@ reported as false):
 Method. Floats of the formula are made exact rationals (``nsimplify``: the decimal value is
 used). Only the tail matters, so the expression is first reduced to its tail: a ``Piecewise``
 becomes its branch for large k, ``Min``/``Max`` the argument with the smaller/larger limit, and
-``floor(u)`` is handled by the sandwich u - 1 < floor(u) <= u (both bounds must give the same
-answer and differ by a bounded factor). A series of positive terms is decided by the order test
+``floor(u)`` is handled by the sandwich u - 1 < floor(u) <= u (only when the expression is
+provably monotone in every floor, in one direction; both bounds must give the same answer and
+differ by a bounded factor). The sum of a sequence that sympy cannot show eventually positive is
+"unproved" (sign changes can make it converge). A series of positive terms is decided by the order test
 q = -lim log(eta_k) / log k (q > 1 converges, q < 1 diverges; rigorous: eventually
 eta_k <= k^{-(1+q)/2} or >= k^{-(1+q)/2}), and, when q = 1, by sympy's ``Sum.is_convergent``.
 Results are cached by the formula's ``srepr``.
@@ -102,6 +104,10 @@ def formula_of(schedule, replica=None):
 
     For a randomized schedule (eta_k = eta_bar_k zeta_k, zeta_k in [low, high], low > 0) this is the
     envelope's formula: every condition of this module transfers from the envelope.
+
+    >>> from stochopt import schedules
+    >>> formula_of(schedules.polynomial(0.5, 1.0, 0.75))
+    1/(2*(k + 1)**(3/4))
     """
     if isinstance(schedule, sp.Basic):
         expr = schedule
@@ -188,13 +194,50 @@ def tail(expr):
 
 
 def _floor_bounds(expr):
-    """(lower-or-upper, upper-or-lower) replacements of floor(u) by u - 1 and u; None if no floor."""
+    """(lower-or-upper, upper-or-lower) replacements of floor(u) by u - 1 and u; None if no floor.
+
+    u - 1 < floor(u) <= u sandwiches the expression between the two replacements only when it
+    is monotone in every floor, all in the same direction; ``_floor_monotone`` checks that.
+    """
     floors = list(expr.atoms(sp.floor))
     if not floors:
         return None
     a = expr.subs({f: f.args[0] - 1 for f in floors})
     b = expr.subs({f: f.args[0] for f in floors})
     return a, b
+
+
+def _floor_monotone(expr):
+    """True when expr is provably monotone in each of its floors, all in the same direction.
+
+    Each floor(u) is replaced by a free symbol s (positive when u -> oo, else real) and the sign
+    of d expr / d s must be decided by sympy for every s: then expr lies between its values at
+    s = u - 1 and s = u, which is what the floor sandwich uses. Otherwise (e.g. an oscillating
+    function of floor(k/2)) the sandwich proves nothing and the answer is "unproved".
+    """
+    floors = list(expr.atoms(sp.floor))
+    subs, symbols = {}, []
+    for i, f in enumerate(floors):
+        lim = _limit(f.args[0])
+        s = sp.Symbol(f"_floor{i}", positive=True) if lim is sp.oo else sp.Symbol(f"_floor{i}", real=True)
+        subs[f] = s
+        symbols.append(s)
+    e = expr.subs(subs)
+    directions = set()
+    for s in symbols:
+        try:
+            d = sp.simplify(sp.diff(e, s))
+        except Exception:  # pragma: no cover - sympy internals
+            return False
+        if d.is_zero:
+            continue
+        if d.is_nonnegative:
+            directions.add(1)
+        elif d.is_nonpositive:
+            directions.add(-1)
+        else:
+            return False
+    return len(directions) <= 1
 
 
 def _series_convergent(e):
@@ -228,7 +271,17 @@ def _decide_series(expr, power, want_convergent, name):
     except _Undecided as exc:
         return ConditionResult(name, UNPROVED, str(expr), str(exc))
     term = t ** power
+    if power % 2 == 1 and not term.is_positive:
+        # The series tests below are for positive terms; a sign-changing sum can converge
+        # (sum cos(k)/(k+1) does) although sum |eta_k| diverges. A stepsize must be positive.
+        if term.is_zero or term.is_nonpositive:  # the sum cannot be +infinity; its absolute value may
+            return ConditionResult(name, DISPROVED if not want_convergent else UNPROVED, str(term),
+                                   "terms are eventually <= 0")
+        return ConditionResult(name, UNPROVED, str(term), "cannot establish that the terms are eventually positive")
     bounds = _floor_bounds(term)
+    if bounds is not None and not _floor_monotone(term):
+        return ConditionResult(name, UNPROVED, str(term), "floor sandwich not justified: the term is not provably "
+                                                          "monotone in its floor(.) arguments")
     if bounds is None:
         verdict, why = _series_convergent(term)
     else:
@@ -258,6 +311,9 @@ def _decide_limit_zero(expr, name):
     except _Undecided as exc:
         return ConditionResult(name, UNPROVED, str(expr), str(exc))
     bounds = _floor_bounds(t)
+    if bounds is not None and not _floor_monotone(t):
+        return ConditionResult(name, UNPROVED, str(t), "floor sandwich not justified: the expression is not provably "
+                                                       "monotone in its floor(.) arguments")
     cands = [t] if bounds is None else list(bounds)
     lims = [_limit(c) for c in cands]
     if any(lim is None for lim in lims):
@@ -267,8 +323,10 @@ def _decide_limit_zero(expr, name):
     if all(lim != 0 and (lim.is_number and (lim.is_infinite or lim.is_nonzero)) for lim in lims) and len(
             set(lims)) == 1:
         return ConditionResult(name, DISPROVED, str(t), f"limit = {lims[0]}")
-    if bounds is not None and all(lim != 0 and lim.is_number for lim in lims):
-        return ConditionResult(name, DISPROVED, str(t), f"limits of the floor bounds = {lims} (all nonzero)")
+    # Sandwiched between bounds whose limits are both > 0 (or both < 0): bounded away from 0.
+    if bounds is not None and (all(lim.is_extended_positive for lim in lims)
+                               or all(lim.is_extended_negative for lim in lims)):
+        return ConditionResult(name, DISPROVED, str(t), f"limits of the floor bounds = {lims} (same sign, nonzero)")
     return ConditionResult(name, UNPROVED, str(t), f"limit = {lims}")
 
 
