@@ -180,7 +180,7 @@ def _eventually(cond):
 
 
 class _Undecided(Exception):
-    pass
+    """sympy could not decide a step of the argument: the condition is reported as unproved."""
 
 
 def tail(expr):
