@@ -18,6 +18,8 @@ array([ 0.6,  0.8, -1. ])
 """
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 
 from ._checks import POSITIVE, check_real, unknown_name_message
@@ -99,7 +101,7 @@ def _as_blocks(blocks) -> Blocks | None:
     return Blocks(blocks)
 
 
-class Direction:
+class Direction(abc.ABC):
     """Base class. Subclasses implement the per-coordinate or per-block formulas."""
 
     name = "direction"
@@ -140,14 +142,17 @@ class Direction:
         """Sum over blocks of a function of the block norm."""
         return np.sum(fn_of_norm(self._norms(m)), axis=-1)
 
-    def phi(self, m):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def phi(self, m):
+        """A direction given only by ``select`` (e.g. a user subclass) has no phi(m) (needed by Lyapunov checks)."""
+        raise NotImplementedError(f"{type(self).__name__} defines select but not phi")
 
+    @abc.abstractmethod
     def select(self, m):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
-    def conjugate(self, y):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def conjugate(self, y):
+        """A direction given only by ``select`` (e.g. a user subclass) has no conjugate phi*."""
+        raise NotImplementedError(f"{type(self).__name__} defines select but not conjugate")
 
     def __call__(self, m):
         return self.select(m)

@@ -36,6 +36,8 @@ array([ 0.895004, -0.9     ])
 """
 from __future__ import annotations
 
+import abc
+
 import math
 import types
 
@@ -66,7 +68,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- kernels K
-class Kernel:
+class Kernel(abc.ABC):
     """A convex K on R^d (summed over the last axis) with grad K, K* and grad K*.
 
     ``grad`` is the selection used by the method (sign(0) = 0 for l1); ``conjugate(y)`` is
@@ -80,17 +82,21 @@ class Kernel:
     #: the constraint / regulariser that K*(lambda x)/lambda puts on x (spec 3.2's table)
     constraint = ""
 
+    @abc.abstractmethod
     def value(self, m):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
+    @abc.abstractmethod
     def grad(self, m):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
+    @abc.abstractmethod
     def conjugate(self, y):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
+    @abc.abstractmethod
     def conjugate_grad(self, y):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
     def config(self) -> dict:
         return {"name": self.name, **{k: v for k, v in vars(self).items()}}

@@ -34,6 +34,8 @@ True
 """
 from __future__ import annotations
 
+import abc
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +57,7 @@ _SWITCHING_DIRECTIONS = ("sign", "srsgd")
 _DEAD_ZONE = 1e-12
 
 
-class Flow:
+class Flow(abc.ABC):
     """An autonomous vector field z' = F(z), batched over a leading axis.
 
     Attributes: ``name``, ``dim`` (length of z), ``x_dim`` (the first ``x_dim`` entries of z are
@@ -71,8 +73,9 @@ class Flow:
     def __init__(self, dim, x_dim, smooth):
         self.dim, self.x_dim, self.smooth = int(dim), int(x_dim), bool(smooth)
 
+    @abc.abstractmethod
     def field(self, z):  # pragma: no cover - abstract
-        raise NotImplementedError
+        """Implemented by each subclass."""
 
     def x_part(self, z):
         return z[..., : self.x_dim]
