@@ -1,6 +1,7 @@
 """The ``stochopt`` command line.
 
     stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
+                    [--workers N | --scheduler ADDRESS]
     stochopt list [claims | methods | problems]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
 
@@ -37,6 +38,11 @@ def _parser():
     seeds.add_argument("--seed", type=_seed_arg, default=None, metavar="N", help="one seed (default 0)")
     seeds.add_argument("--seeds", type=_seeds_arg, default=None, metavar="A:B",
                        help="seeds A..B-1: a claim is verified only when verified at every seed")
+    where = v.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="run claims x seeds on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ls = sub.add_parser("list", help="list claims, methods or problems")
@@ -68,6 +74,16 @@ def _seed_arg(text):
     if seed < 0:
         raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0; got {text!r}")
     return seed
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return value
 
 
 def _seeds_arg(text):
@@ -121,8 +137,16 @@ def _verify(args) -> int:
     errors = verify.load_errors()
     for mod, tb in errors.items():
         print(f"stochopt verify: claim module {mod} failed to import:\n{tb}", file=sys.stderr)
-    results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
-                                progress=False if args.no_progress else None)
+    from .executors import make_executor
+
+    try:
+        executor = make_executor(args.workers, args.scheduler)
+    except (ImportError, ValueError) as exc:
+        print(f"stochopt verify: {exc}", file=sys.stderr)
+        return 2
+    with executor:
+        results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
+                                    progress=False if args.no_progress else None, executor=executor)
     _print_results(results, len(seeds))
     ok = all(r.ok for r in results) and not errors
     n_ok = sum(r.ok for r in results)
