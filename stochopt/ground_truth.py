@@ -700,7 +700,9 @@ def _registry():
     out["gsgd"] = GroundTruth(gsgd, (
         dict(lr=lr, momentum_lr=schedules.coupled(lr, tau=_per(1.0, 4.0, 16.0), cap=1.0), direction="smooth_sign:3.0"),
         dict(lr=0.02, momentum_lr=0.3, direction="sign", m0="first_grad", weight_decay=0.1),
-        dict(lr=0.02, momentum_lr=_per(0.1, 0.5, 1.0), direction="clip_coord:0.5", m0=np.linspace(-1.0, 1.0, 5))),
+        dict(lr=0.02, momentum_lr=_per(0.1, 0.5, 1.0), direction="clip_coord:0.5", m0=np.linspace(-1.0, 1.0, 5)),
+        dict(lr=_lr(0.1, 0.6), momentum_lr=schedules.coupled(_lr(0.1, 0.6), tau=2.0), direction="sign",
+             extra_gradient=_per(0.0, 0.2, 1.0))),
         factory=_factory("gsgd"))
     for form, configs in (("adagrad", [dict(lr=_lr(0.1), eps=1e-10, weight_decay=_per(0.0, 0.1, 0.3))]),
                           ("adam", [dict(lr=lr, betas=(_per(0.5, 0.9, 0.99), 0.99))]),
