@@ -136,11 +136,16 @@ def _scaling(lr, scaling):
     return _schedules.as_schedule("scaling", scaling, POSITIVE)
 
 
+def _one_minus(name, value, interval):
+    """1 - value for a float, an (R,) array or a Schedule, after checking ``value`` under its own name."""
+    if isinstance(value, _schedules.Schedule):
+        return _OneMinus(_schedules.as_schedule(name, value, interval))
+    return 1.0 - check_real(name, value, interval)
+
+
 def _momentum_lr(momentum):
-    """theta = 1 - momentum for a float, an (R,) array or a Schedule of momentum coefficients."""
-    if isinstance(momentum, _schedules.Schedule):
-        return _OneMinus(_schedules.as_schedule("momentum", momentum, UNIT_HALF_OPEN))
-    return 1.0 - check_real("momentum", momentum, UNIT_HALF_OPEN)
+    """theta = 1 - momentum (the framework's momentum stepsize of a momentum coefficient)."""
+    return _one_minus("momentum", momentum, UNIT_HALF_OPEN)
 
 
 class _OneMinus(_schedules.Schedule):
