@@ -96,3 +96,14 @@ class CheckedOptimizer(torch.optim.Optimizer):
     def _complete(self, group, index):
         """Fill group-dependent defaults (none by default)."""
         return None
+
+    def _checked_groups(self) -> list:
+        """[(group, params with a gradient, hyperparameters)] for the groups that have work.
+
+        Every group's hyperparameters and every gradient are checked before the first parameter
+        moves: an invalid group (even the last one) raises with nothing half-updated.
+        """
+        work = collect(self)
+        checked = [(group, params, self._validate(group, index, step_time=True))
+                   for index, (group, params) in enumerate(work)]
+        return [entry for entry in checked if entry[1]]
