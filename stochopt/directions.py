@@ -53,11 +53,14 @@ class Blocks:
         parts = _index_lists(blocks)
         everything = np.concatenate(parts)
         d = everything.size if dim is None else dim
-        if np.any(everything < 0) or np.any(everything >= d) or np.unique(everything).size != everything.size or everything.size != d:
-            raise ValueError(
-                f"blocks must be a partition of the coordinates 0..{d - 1}: every index exactly once; "
-                f"got {everything.size} indices for d = {d} (duplicates, gaps or indices out of range)"
-            )
+        values, counts = np.unique(everything, return_counts=True)
+        if np.any(counts > 1):
+            twice = values[counts > 1][0]
+            raise ValueError(f"blocks must be a partition of the coordinates: every index exactly once; "
+                             f"index {twice} is in {counts[counts > 1][0]} blocks")
+        if everything.size != d or values[0] < 0 or values[-1] >= d:
+            raise ValueError(f"blocks must be a partition of the coordinates 0..{d - 1}: every index exactly once; "
+                             f"got {everything.size} indices from {values[0]} to {values[-1]} for d = {d}")
         self.dim = d
         self.parts = parts
         self.order = everything
