@@ -78,23 +78,46 @@ def test_method_equals_its_ground_truth(name, index):
         assert err <= TOL, f"{name}{config}: buffer {buffer!r} differs by {err:.2e}"
 
 
-def test_planted_mistakes_are_caught_by_the_comparison():
-    """The comparison sees a missing bias correction, a moved eps, coupled instead of decoupled decay
-    and sign(0) = 1: each planted into the ground truth breaks agreement with the method."""
+def planted_adam(x0, grads, lr, b1, b2, eps, wd, decoupled=True, eps_inside=False, bias_correction=True):
+    """Adam(W) written plainly with at most one planted mistake (the only such loop in the tests)."""
+    x, m, v, out = x0.copy(), np.zeros_like(x0), np.zeros_like(x0), [x0.copy()]
+    for t, g in enumerate(grads, start=1):
+        if decoupled:
+            x = x * (1 - lr * wd)
+        else:
+            g = g + wd * x
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        c1, c2 = (1 - b1 ** t, 1 - b2 ** t) if bias_correction else (1.0, 1.0)
+        den = np.sqrt(v / c2 + eps) if eps_inside else np.sqrt(v / c2) + eps
+        x = x - lr * (m / c1) / den
+        out.append(x.copy())
+    return np.stack(out)
+
+
+def test_planted_mistakes_are_caught():
+    """A moved eps, a missing bias correction, coupled instead of decoupled decay and sign(0) = 1:
+    each planted into a plain loop breaks agreement with the method by far more than rounding."""
     grads = gradients(seed=9, steps=40)
-    fast = ground_truth.trajectory(stochopt.adamw(lr=0.01, eps=1e-3, weight_decay=0.1), X0, grads)
-    assert max_relative_error(fast.x, ground_truth.adamw(X0, grads, lr=0.01, eps=1e-3, weight_decay=0.1).x) <= TOL
-    assert max_relative_error(fast.x, ground_truth.adam(X0, grads, lr=0.01, eps=1e-3, weight_decay=0.1).x) > 1e-6
-    assert max_relative_error(fast.x, ground_truth.adamw(X0, grads, lr=0.01, eps=1e-5, weight_decay=0.1).x) > 1e-6
-    plain = ground_truth.qhadamw(X0, grads, lr=0.01, nus=(1.0, 1.0), eps=1e-3, weight_decay=0.1)
-    assert max_relative_error(fast.x, plain.x) <= TOL        # QHAdamW with nus = (1, 1) is AdamW
-    uncorrected = ground_truth.adamssm(X0, grads, lr=0.01, betas=(0.9, 0.999), pole=0.5, zero=0.5, eps=1e-3,
-                                       bias_correction=False)
-    adam = ground_truth.trajectory(stochopt.adam(lr=0.01, eps=1e-3), X0, grads)
-    assert max_relative_error(adam.x, uncorrected.x) > 1e-3
-    signum = ground_truth.trajectory(stochopt.signum(lr=0.01, momentum=0.0), X0, grads)
-    copysign = ground_truth.gsgd(X0, grads, lr=0.01, momentum_lr=1.0, direction="identity")
-    assert max_relative_error(signum.x, copysign.x) > 1e-3
+    lr, b1, b2, eps, wd = 0.01, 0.9, 0.999, 1e-3, 0.1
+    adamw = ground_truth.trajectory(stochopt.adamw(lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd), X0, grads).x
+    assert max_relative_error(adamw, planted_adam(X0, grads, lr, b1, b2, eps, wd)) <= TOL
+    for planted in (dict(eps_inside=True), dict(bias_correction=False), dict(decoupled=False)):
+        assert max_relative_error(adamw, planted_adam(X0, grads, lr, b1, b2, eps, wd, **planted)) > 1e-6, planted
+    small = 1e-4 * grads                                          # small gradients make eps matter
+    qhadam = stochopt.qhadam(lr, (b1, b2), (1.0, 1.0), wd, eps=1e-8)
+    ours = ground_truth.trajectory(qhadam, X0, small).x
+    assert max_relative_error(ours, planted_adam(X0, small, lr, b1, b2, 1e-8, wd, decoupled=False)) <= TOL
+    assert max_relative_error(ours, planted_adam(X0, small, lr, b1, b2, 1e-8, wd, decoupled=False,
+                                                 eps_inside=True)) > 1e-8
+    assert max_relative_error(ours, planted_adam(X0, small, lr, b1, b2, 1e-8, wd, decoupled=False,
+                                                 bias_correction=False)) > 1e-4
+    qhadamw = ground_truth.trajectory(stochopt.qhadamw(lr, (b1, b2), (1.0, 1.0), wd, eps=1e-8), X0, small).x
+    assert max_relative_error(ours, qhadamw) > 1e-8
+    signsgd = ground_truth.trajectory(stochopt.signsgd(lr=0.01), X0, grads).x
+    copysign = X0 - 0.01 * np.concatenate([np.zeros((1,) + X0.shape), np.cumsum(np.copysign(1.0, grads), axis=0)])
+    assert max_relative_error(signsgd, copysign) > 1e-3
+    assert max_relative_error(signsgd, ground_truth.signsgd(X0, grads, lr=0.01).x) <= TOL
 
 
 def test_trajectory_accepts_an_oracle_and_records_buffers():
