@@ -76,7 +76,7 @@ def trajectory(method, x0, grads, replica_ids=None) -> Trajectory:
     >>> import numpy as np, stochopt
     >>> t = trajectory(stochopt.heavy_ball(lr=0.5, momentum=0.5), np.ones(2), (lambda x, k: x, 3))
     >>> t.x[:, 0], t.m[:, 0]                        # gradient of |x|^2 / 2 at the current iterate
-    (array([1.    , 0.875 , 0.6875, 0.5   ]), array([0.    , 0.5   , 0.6875, 0.6875]))
+    (array([1.      , 0.75    , 0.4375  , 0.171875]), array([0.     , 0.5    , 0.625  , 0.53125]))
     """
     if isinstance(grads, tuple):
         oracle, steps = grads
@@ -641,10 +641,9 @@ def _state_space(form):
     return loop, factory
 
 
-def _registry():
+def _framework_and_lion_configs(lr, random_lr):
     blocks = [[0, 3], [1, 2, 4]]
-    lr, random_lr = _lr(), schedules.randomized(_lr(), low=0.5, high=1.5, seed=4)
-    entries = {
+    return {
         "sgd": (sgd, [dict(lr=lr, weight_decay=_per(0.0, 0.1, 0.3)), dict(lr=random_lr)]),
         "heavy_ball": (heavy_ball, [dict(lr=lr, momentum=_per(0.0, 0.5, 0.9), extra_gradient=0.3, weight_decay=0.05)]),
         "signsgd": (signsgd, [dict(lr=_per(0.01, 0.02, 0.05), weight_decay=0.1), dict(lr=random_lr)]),
@@ -665,6 +664,11 @@ def _registry():
             dict(lr=random_lr, betas=(0.5, 0.9), scaling=30.0)]),
         "lion_k": (lion_k, [dict(lr=lr, betas=(0.9, _per(0.9, 0.99, 0.999)), weight_decay=0.3, K=K)
                             for K in ("l1", "l2", "half_square", "huber", "log_cosh")]),
+    }
+
+
+def _qh_and_adaptive_configs(lr):
+    return {
         "qhm": (qhm, [dict(lr=lr, momentum=_per(0.5, 0.9, 0.99), nu=_per(0.0, 0.7, 1.3), weight_decay=0.05),
                       dict(lr=0.1, momentum=0.9, nu=0.7, weight_decay=_per(0.0, 0.1, 0.3), weight_decay_type="direct")]),
         "qhadam": (qhadam, [
@@ -696,6 +700,11 @@ def _registry():
         "delta_gclip": (delta_gclip, [dict(lr=lr, gamma=_per(0.1, 1.0, 10.0), delta=0.05)]),
         "gclip": (gclip, [dict(lr=lr, gamma=_per(0.1, 1.0, 10.0))]),
     }
+
+
+def _registry():
+    lr, random_lr = _lr(), schedules.randomized(_lr(), low=0.5, high=1.5, seed=4)
+    entries = {**_framework_and_lion_configs(lr, random_lr), **_qh_and_adaptive_configs(lr)}
     out = {name: GroundTruth(loop, tuple(configs)) for name, (loop, configs) in entries.items()}
     out["gsgd"] = GroundTruth(gsgd, (
         dict(lr=lr, momentum_lr=schedules.coupled(lr, tau=_per(1.0, 4.0, 16.0), cap=1.0), direction="smooth_sign:3.0"),
