@@ -70,7 +70,9 @@ def ema(average, new, beta):
     >>> ema(np.array([1.0]), np.array([3.0]), 0.75)
     array([1.5])
     """
-    return average * beta + (1 - beta) * new
+    out = average * beta                # then += in place: the same two roundings as a * b + c, one array less
+    out += (1 - beta) * new
+    return out
 
 
 def ema_lerp(average, new, beta):
@@ -145,10 +147,12 @@ def ratio_or_zero(num, den):
     >>> ratio_or_zero(np.array([1.0, 0.0, 1.0]), np.array([2.0, 0.0, 0.0]))
     array([0.5, 0. , inf])
     """
-    num, den = np.asarray(num), np.asarray(den)
-    out = np.zeros(np.broadcast_shapes(num.shape, den.shape), dtype=np.result_type(num, den))
-    with np.errstate(divide="ignore"):
-        return np.divide(num, den, out=out, where=(den != 0) | (num != 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.divide(num, den)
+    zero = den == 0
+    if np.any(zero):                    # only possible with eps = 0: fix the 0/0 entries
+        out = np.where(zero & (num == 0), 0.0, out)
+    return out
 
 
 # ============================================================================== rule pieces
