@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
+from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real, check_tuple
 
 __all__ = ["NONNEGATIVE", "POSITIVE", "UNIT_HALF_OPEN", "Interval", "group_real", "group_pair",
            "check_params", "collect", "run_closure", "CheckedOptimizer"]
@@ -32,9 +32,10 @@ def group_real(name: str, value, interval: Interval, index: int | None = None) -
 
 def group_pair(name: str, value, interval: Interval, index: int | None = None, parts=("beta1", "beta2")):
     """A pair such as ``betas=(0.9, 0.999)`` with each entry in ``interval``."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair ({parts[0]}, {parts[1]}), each in {interval}; "
-                         f"got {value!r}{_where(index)}")
+    try:
+        check_tuple(name, value, parts, f"each in {interval}")
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_where(index)}") from None
     first = group_real(f"{name}[0] ({parts[0]})", value[0], interval, index)
     second = group_real(f"{name}[1] ({parts[1]})", value[1], interval, index)
     return first, second
