@@ -1,7 +1,8 @@
 """The ``stochopt`` command line.
 
     stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
-                    [--workers N | --scheduler ADDRESS]
+                    [--workers N | --scheduler ADDRESS] [--direction MODULE:NAME | --method MODULE:NAME]
+                    [--junit-xml FILE] [--compare BASELINE.json]
     stochopt sweep SPEC.toml [--out DIR] [--workers N | --scheduler ADDRESS]
     stochopt list [claims | methods | problems]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
@@ -10,6 +11,11 @@
 ./stochopt-report/. Its exit status is 0 only when every claim is verified (every part passes
 and every part's negative control fails, at every seed run) and every claim module imports;
 2 for a usage error (detected before any work, e.g. a report directory that cannot be written). Unknown names get an error listing close matches.
+With ``--direction``/``--method`` (default claims: ``gsgd``) the framework's assumptions on the user's
+object are checked and printed first (``verify.user``); a violated one makes the parts that run the
+object not applicable and the exit status 1. ``--compare`` exits 1 when a claim's verdict differs
+from the baseline's. The paths of report.md, report.html, results.json (and the JUnit file) are
+printed at the end.
 
 >>> main(["list", "methods"])  # doctest: +ELLIPSIS
 sgd ...
@@ -44,6 +50,17 @@ def _parser():
                        help="run claims x seeds on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+    user = v.add_mutually_exclusive_group()
+    user.add_argument("--direction", default=None, metavar="MODULE:NAME",
+                      help="run the framework's claims (default: gsgd) with your Direction in place of the built-in "
+                           "ones; its assumptions are checked first")
+    user.add_argument("--method", default=None, metavar="MODULE:NAME",
+                      help="likewise with your method: a factory (lr, momentum_lr) -> stochopt.Method, a stochopt "
+                           "method factory, or a torch.optim.Optimizer subclass")
+    v.add_argument("--junit-xml", default=None, metavar="FILE", help="also write the verdicts as JUnit XML")
+    v.add_argument("--compare", default=None, metavar="BASELINE.json",
+                   help="flag claims whose verdict changed or whose statistic left its interval since an earlier "
+                        "results.json; exit 1 on a changed verdict")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     sw = sub.add_parser("sweep", help="run a hyperparameter sweep from a TOML spec (resumable)")
@@ -133,39 +150,95 @@ def _print_results(results, n_seeds):
                   f"{part_ok:>4}/{len(r.by_seed):<3}{flag}")
 
 
-def _verify(args) -> int:
+def _verify_inputs(args):
+    """Everything checked before any work: claims, report directory, output files, baseline, user object."""
     import verify
     from .report import prepare_report_dir
+
+    user = args.direction or args.method
+    selected = verify.claims(args.claims or (["gsgd"] if user else None))
+    report_dir = prepare_report_dir(args.report)  # before any work: nothing is lost at the end
+    junit = _check_output_path(args.junit_xml, "--junit-xml", "verify.xml") if args.junit_xml is not None else None
+    baseline = None
+    if args.compare is not None:
+        from .ci import load_baseline
+
+        baseline = load_baseline(args.compare)
+    if args.direction:
+        from .overrides import resolve_direction
+
+        resolve_direction(args.direction)
+    if args.method:
+        from .overrides import resolve_method
+
+        resolve_method(args.method)
+    return selected, report_dir, junit, baseline
+
+
+def _verify(args) -> int:
+    import verify
 
     mode = args.mode or "quick"
     seeds = args.seeds if args.seeds is not None else [0 if args.seed is None else args.seed]
     try:
-        selected = verify.claims(args.claims or None)
-        report_dir = prepare_report_dir(args.report)  # before any work: nothing is lost at the end
-    except ValueError as exc:
+        selected, report_dir, junit, baseline = _verify_inputs(args)
+    except (ValueError, TypeError) as exc:
         print(f"stochopt verify: {exc}", file=sys.stderr)
         return 2
     errors = verify.load_errors()
     for mod, tb in errors.items():
         print(f"stochopt verify: claim module {mod} failed to import:\n{tb}", file=sys.stderr)
+    assumptions = None
+    if args.direction or args.method:  # the assumptions first, printed before any claim runs
+        from .user import direction_assumptions, method_assumptions
+
+        assumptions = direction_assumptions(args.direction) if args.direction else method_assumptions(args.method)
+        print("\n".join(assumptions.lines()) + "\n")
     from .executors import make_executor
+    from .report import write_report
 
     try:
         executor = make_executor(args.workers, args.scheduler)
     except (ImportError, ValueError) as exc:
         print(f"stochopt verify: {exc}", file=sys.stderr)
         return 2
+    progress = False if args.no_progress else None
     with executor:
-        results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
-                                    progress=False if args.no_progress else None, executor=executor)
+        ids = [c.id for c in selected]
+        if assumptions is not None:
+            from .user import run_user
+
+            results = run_user(ids, direction=args.direction, method=args.method, mode=mode, seeds=seeds,
+                               progress=progress, executor=executor, assumptions=assumptions).claims
+        else:
+            results = verify.run_claims(ids, mode=mode, seeds=seeds, progress=progress, executor=executor)
+        doc = write_report(results, report_dir, mode=mode, seeds=seeds, load_errors=errors,
+                           executor=executor.describe(), direction=args.direction, method=args.method,
+                           assumptions=assumptions, baseline=baseline)
     _print_results(results, len(seeds))
-    ok = all(r.ok for r in results) and not errors
+    ok = doc["summary"]["ok"]
     n_ok = sum(r.ok for r in results)
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"every seed {seeds[0]}..{seeds[-1]}"
+    na = doc["summary"]["not_applicable"]
     print(f"\n{n_ok}/{len(results)} claims verified at {seed_text} (every part passes and its control fails)"
-          + ("" if ok else "  -- NOT OK"))
-    print(f"report:  {os.path.join(report_dir, 'report.md')}")
-    print(f"results: {os.path.join(report_dir, 'results.json')}")
+          + (f", {na} not applicable" if na else "") + ("" if ok else "  -- NOT OK"))
+    if assumptions is not None and not assumptions.ok:
+        print(f"the {assumptions.kind}'s assumptions are violated ({', '.join(c.name for c in assumptions.violated)}): "
+              "the parts that run it are not applicable")
+    if baseline is not None:
+        from .ci import compare
+
+        comparison = compare(doc, baseline)
+        print("\n".join(comparison.lines()))
+        ok = ok and not comparison.verdict_changed
+    outputs = [("report", "report.md"), ("html", "report.html"), ("results", "results.json")]
+    print()
+    for label, name in outputs:
+        print(f"{label + ':':<9}{os.path.join(report_dir, name)}")
+    if junit is not None:
+        from .ci import write_junit
+
+        print(f"{'junit:':<9}{write_junit(doc, junit)}")
     return 0 if ok else 1
 
 
@@ -249,20 +322,20 @@ def _stationarity(problem, X):
     return "Goldstein distance (eps=1e-3)", vals
 
 
-def _check_plot_path(path):
-    """The plot's directory must exist and be writable before the run (nothing computed is lost)."""
+def _check_output_path(path, flag="--plot", example="run.png"):
+    """An output file's directory must exist and be writable before the run (nothing computed is lost)."""
     if path is None:
         return None
     if not str(path).strip():
-        raise ValueError("--plot is empty: give a file name, e.g. --plot run.png")
+        raise ValueError(f"{flag} is empty: give a file name, e.g. {flag} {example}")
     path = os.path.abspath(path)
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
-        raise ValueError(f"--plot: directory {directory} does not exist; create it or choose another path")
+        raise ValueError(f"{flag}: directory {directory} does not exist; create it or choose another path")
     if os.path.isdir(path):
-        raise ValueError(f"--plot: {path} is a directory; give a file name, e.g. {os.path.join(path, 'run.png')}")
+        raise ValueError(f"{flag}: {path} is a directory; give a file name, e.g. {os.path.join(path, example)}")
     if not os.access(directory, os.W_OK):
-        raise ValueError(f"--plot: directory {directory} is not writable")
+        raise ValueError(f"{flag}: directory {directory} is not writable")
     return path
 
 
@@ -336,7 +409,7 @@ def _run(args) -> int:
         print("stochopt run: the problems package is not installed", file=sys.stderr)
         return 2
     try:
-        plot_path = _check_plot_path(args.plot)
+        plot_path = _check_output_path(args.plot)
         problem = problems.get(args.problem)
         trace = _run_trace(args, problem)
     except (ValueError, TypeError) as exc:

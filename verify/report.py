@@ -1,4 +1,4 @@
-"""The verification report (spec 5.6): report.md, results.json and the figures as PNG.
+"""The verification report (spec 5.6): report.md, report.html, results.json and the figures as PNG.
 
 ``write_report(results, directory)`` is called by ``verify.run_claims(..., report_dir=...)`` and by
 ``stochopt verify``. The report is written as a whole: into a temporary directory beside the
@@ -14,7 +14,7 @@ canvas), the recommended way for claims to draw.
 >>> out = os.path.join(tempfile.mkdtemp(), "rep")
 >>> _ = verify.run_claims("schedules.polynomial.conditions", report_dir=out, progress=False)
 >>> sorted(n for n in os.listdir(out) if not n.startswith("."))
-['figures', 'report.md', 'results.json']
+['figures', 'report.html', 'report.md', 'results.json']
 """
 from __future__ import annotations
 
@@ -165,14 +165,16 @@ def _seed_entry(s) -> dict:
 
 
 def results_dict(results, mode="quick", seeds=(0,), load_errors=None, executor=None, direction=None,
-                 method=None) -> dict:
+                 method=None, assumptions=None, baseline=None) -> dict:
     """The JSON document of a run (``results.json``).
 
     Per claim: ``id``, ``family``, ``statement``, ``source``, ``assumptions``, ``reconstructed``,
     ``ok`` (verified: every part passes and every part's control fails, at every seed run),
     ``status``, ``parts`` (at the first seed, each with its statistic in words, its ``check`` and
     its ``control`` verdicts and figures) and ``by_seed`` (seed, ok, and the status, statistic,
-    threshold and interval of each part's check and control).
+    threshold and interval of each part's check and control). With a user direction or method,
+    ``user.assumptions`` is its assumption report (``verify.user``); with a ``baseline`` (an
+    earlier results.json document), ``compare`` lists the drifts (``verify.ci.compare``).
 
     >>> import verify
     >>> doc = results_dict(verify.run_claims("schedules.two-timescale", seeds="0:2", progress=False), seeds=[0, 1])
@@ -192,16 +194,24 @@ def results_dict(results, mode="quick", seeds=(0,), load_errors=None, executor=N
                     "parts": [_part_entry(p, figures) for p in r.parts],
                     "by_seed": [_seed_entry(s) for s in r.by_seed], "problems": r.problems})
     applicable = [r for r in results if r.applicable]
+    assumptions_ok = assumptions is None or assumptions.ok
     summary = {"claims": len(results), "verified": sum(r.ok for r in results),
                "not_verified": sum(not r.ok for r in applicable), "not_applicable": len(results) - len(applicable),
                "parts": sum(len(r.parts) for r in results), "seeds": list(seeds),
-               "ok": bool(applicable) and all(r.ok for r in applicable) and not load_errors}
+               "ok": bool(applicable) and all(r.ok for r in applicable) and not load_errors and assumptions_ok}
+    user = {"direction": _describe_user(direction), "method": _describe_user(method)}
+    if assumptions is not None:
+        user["assumptions"] = assumptions.to_dict()
     doc = {"format": FORMAT, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
            "mode": mode, "seeds": list(seeds), "versions": versions(),
-           "executor": executor or {"backend": "in-process", "workers": 1},
-           "user": {"direction": _describe_user(direction), "method": _describe_user(method)},
+           "executor": executor or {"backend": "in-process", "workers": 1}, "user": user,
            "summary": summary, "load_errors": load_errors or {}, "claims": out}
-    return _jsonable(doc)
+    doc = _jsonable(doc)
+    if baseline is not None:
+        from .ci import compare
+
+        doc["compare"] = _jsonable(compare(doc, baseline).to_dict())
+    return doc
 
 
 def _describe_user(obj):
@@ -211,8 +221,9 @@ def _describe_user(obj):
 
 
 def write_report(results, directory, mode="quick", seeds=(0,), load_errors=None, executor=None, direction=None,
-                 method=None) -> dict:
-    """Write ``report.md``, ``results.json`` and ``figures/*.png`` into ``directory`` as a whole; return the doc.
+                 method=None, assumptions=None, baseline=None) -> dict:
+    """Write ``report.md``, ``report.html``, ``results.json`` and ``figures/*.png`` into ``directory``
+    as a whole; return the doc (``assumptions``, ``baseline``: see ``results_dict``).
 
     >>> import json, os, tempfile, verify
     >>> out = os.path.join(tempfile.mkdtemp(), "rep")
@@ -221,7 +232,7 @@ def write_report(results, directory, mode="quick", seeds=(0,), load_errors=None,
     ['assumptions', 'by_seed', 'elapsed_s', 'family']
     """
     path = prepare_report_dir(directory)
-    doc = results_dict(results, mode, seeds, load_errors, executor, direction, method)
+    doc = results_dict(results, mode, seeds, load_errors, executor, direction, method, assumptions, baseline)
     staging = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(path)}-", dir=os.path.dirname(path))
     try:
         os.mkdir(os.path.join(staging, "figures"))
@@ -233,6 +244,9 @@ def write_report(results, directory, mode="quick", seeds=(0,), load_errors=None,
         from .report_md import markdown
 
         _write(os.path.join(staging, "report.md"), markdown(results, doc).encode())
+        from .report_html import html
+
+        _write(os.path.join(staging, "report.html"), html(results, doc).encode())
         _write(os.path.join(staging, MARKER), f"{FORMAT}\n".encode())
         os.chmod(staging, 0o777 & ~_umask())
         _swap_in(staging, path)

@@ -72,6 +72,11 @@ def _header(results, doc) -> list:
     if user.get("direction") or user.get("method"):
         lines += [f"User objects: direction `{user.get('direction')}`, method `{user.get('method')}`; parts that do "
                   "not run them are not applicable.", ""]
+        a = user.get("assumptions")
+        if a:  # verify.user: the framework's assumptions, checked before any claim ran
+            lines += [f"**Assumptions of the {a['kind']}: {'all hold' if a['ok'] else 'VIOLATED'}** "
+                      "(checked numerically before any claim ran).", ""]
+            lines += [f"- {c['status']}: **{c['name']}**: {_cell(c['message'])}" for c in a["checks"]] + [""]
     return lines, doc
 
 
