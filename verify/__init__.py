@@ -8,6 +8,8 @@
 - symbolic: sympy proofs of stepsize conditions (spec 5.5);
 - registry and report: ``Claim`` (parts, each with its own control), ``Context``, ``Verdict``,
   ``decide``, ``claims()``, ``run_claims()`` (spec 5.6); executors run claims x seeds;
+- user: ``check_direction``, ``check_method``: a user's own direction or method, its assumptions
+  checked first, then the claims; ci: JUnit XML and drift from a baseline;
 - cli: the ``stochopt`` command.
 
 >>> import numpy as np, verify
@@ -43,6 +45,7 @@ from .inclusions import (
     two_timescale_flow,
 )
 from .tracking import MomentumRecorder, momentum_error, tracking_error
+from .user import check_direction, check_method
 
 __all__ = [
     "min_norm_point", "certificate", "goldstein", "clarke_distance", "default_samples", "sample_ball",
@@ -53,5 +56,5 @@ __all__ = [
     "fit_exponent", "standard_error", "mean_ci", "bootstrap",
     "symbolic",
     "Claim", "Part", "Context", "ClaimResult", "SeedResult", "PartResult", "Verdict", "claim", "decide", "claims",
-    "get_claim", "run_claims", "load_errors",
+    "get_claim", "run_claims", "load_errors", "check_direction", "check_method",
 ]

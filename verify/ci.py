@@ -64,11 +64,13 @@ def verdict_text(v: dict) -> str:
     return f"{status}: statistic {_num(v.get('statistic'))}{interval} {op} threshold {_num(v.get('threshold'))}"
 
 
-def _part_lines(claim: dict) -> list:
-    """One line per part per seed: check, then the control (which must fail)."""
+def _part_lines(claim: dict, bad_only: bool = False) -> list:
+    """One line per part per seed: check, then the control (which must fail); ``bad_only``: parts not ok."""
     lines = []
     for s in claim.get("by_seed", []):
         for p in s.get("parts", []):
+            if bad_only and (p.get("ok") or not p.get("applicable", True)):
+                continue
             lines.append(f"seed {s.get('seed')}, part '{p.get('name')}': check {verdict_text(p.get('check', {}))}; "
                          f"control {verdict_text(p.get('control', {}))}")
     return lines
@@ -137,8 +139,8 @@ def junit_xml(doc: dict) -> str:
             state, message = "ok", ""
         else:
             state = "error" if "error" in states.values() else "failure"
-            problems = claim.get("problems") or []
-            message = f"{claim['id']} not verified: " + "; ".join(problems[:6]) + (" ..." if len(problems) > 6 else "")
+            bad = _part_lines(claim, bad_only=True) or claim.get("problems") or []
+            message = f"{claim['id']} not verified: " + "; ".join(bad[:6]) + (" ..." if len(bad) > 6 else "")
         add(family, claim["id"], claim.get("elapsed_s"), state, message, "\n".join(lines))
         for n, results in per_part.items():
             first = results[0] if results else {}

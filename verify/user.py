@@ -185,7 +185,8 @@ def _call(fn, m, what):
     before = np.array(m, copy=True)
     arg = np.array(m, copy=True)
     try:
-        out = fn(arg)
+        with np.errstate(all="ignore"):  # non-finite results are reported as such, not as warnings
+            out = fn(arg)
     except Exception as exc:  # the user's code raised: reported as the assumption it breaks
         raise _Failed("finite", f"{what} raised {type(exc).__name__}: {exc} at m = {_fmt_vec(m.reshape(-1))}") from None
     if not np.array_equal(arg, before):
@@ -239,23 +240,10 @@ def _subgradient(direction, M, Y, label, where, counts):
     counts["subgradient"] += int(M.shape[0])
 
 
-def _direction_config(direction, rng, label, dim, blocks, counts):
-    d = direction if blocks is None else direction.per_block(blocks)
-    M = _points(rng, PER_SCALE, dim)
-    n = M.shape[0]
-    zero = np.zeros_like(M)
-    near = M + (1e-3 * np.abs(M) + 1e-9) * rng.standard_normal(M.shape)
-    pairs = [(M, _points(rng, PER_SCALE, dim)[rng.permutation(n)], "random y"), (M, near, "y near m"),
-             (M, zero, "y = 0"), (zero, M, "m = 0")]
-    if blocks is not None:
-        for b, idx in enumerate(blocks):  # y - m inside one block: the direction applied per block
-            Y = M.copy()
-            Y[:, idx] = _points(rng, PER_SCALE, len(idx))[rng.permutation(n)]
-            pairs.append((M, Y, f"y - m inside block {b} = {idx}"))
-    for m_pts, y_pts, where in pairs:
-        _subgradient(d, m_pts, y_pts, label, where, counts)
-    # convexity along segments from a to b
-    A, B = M, _points(rng, PER_SCALE, dim)[rng.permutation(n)]
+def _convex(d, rng, label, dim, blocks, counts):
+    """phi(t a + (1 - t) b) <= t phi(a) + (1 - t) phi(b) along random segments."""
+    A = _points(rng, PER_SCALE, dim)
+    B = _points(rng, PER_SCALE, dim)[rng.permutation(A.shape[0])]
     phi_a, _ = _evaluate(d, A, counts)
     phi_b, _ = _evaluate(d, B, counts)
     for t in (0.1, 0.25, 0.5, 0.75, 0.9):
@@ -267,8 +255,28 @@ def _direction_config(direction, rng, label, dim, blocks, counts):
             raise _Failed("convex", f"phi is not convex along the segment from a = {_fmt_vec(A[i])} to "
                                     f"b = {_fmt_vec(B[i])} ({label}): phi(t a + (1 - t) b) = {phi_t[i]:.6g} > "
                                     f"t phi(a) + (1 - t) phi(b) = {chord[i]:.6g} at t = {t}")
-        counts["convex"] += n
-    # unique minimum at 0: <select(m), m> > 0 for m != 0
+        counts["convex"] += A.shape[0]
+
+
+def _subgradients(d, rng, label, dim, blocks, counts):
+    """The subgradient inequality at random pairs, near pairs, y = 0, m = 0 and (per block) inside one block."""
+    M = _points(rng, PER_SCALE, dim)
+    n = M.shape[0]
+    zero = np.zeros_like(M)
+    near = M + (1e-3 * np.abs(M) + 1e-9) * rng.standard_normal(M.shape)
+    pairs = [(M, _points(rng, PER_SCALE, dim)[rng.permutation(n)], "random y"), (M, near, "y near m"),
+             (M, zero, "y = 0"), (zero, M, "m = 0")]
+    for b, idx in enumerate(blocks or []):  # y - m inside one block: the direction applied per block
+        Y = M.copy()
+        Y[:, idx] = _points(rng, PER_SCALE, len(idx))[rng.permutation(n)]
+        pairs.append((M, Y, f"y - m inside block {b} = {idx}"))
+    for m_pts, y_pts, where in pairs:
+        _subgradient(d, m_pts, y_pts, label, where, counts)
+
+
+def _unique_minimum(d, rng, label, dim, blocks, counts):
+    """<select(m), m> > 0 for m != 0 (with convexity: phi(0) < phi(m))."""
+    M = _points(rng, PER_SCALE, dim)
     nonzero = M[np.any(M != 0, axis=1)]
     _, s = _evaluate(d, nonzero, counts)
     inner = np.sum(s * nonzero, axis=-1)
@@ -279,6 +287,11 @@ def _direction_config(direction, rng, label, dim, blocks, counts):
     counts["unique-minimum"] += int(nonzero.shape[0])
 
 
+#: The direction's assumptions checked one by one (each on its own seeded points); shapes, finiteness
+#: and mutation are checked at every evaluation inside them.
+_DIRECTION_CHECKS = (("convex", _convex), ("subgradient", _subgradients), ("unique-minimum", _unique_minimum))
+
+
 def _describe(obj) -> str:
     if isinstance(obj, str):
         return obj
@@ -286,52 +299,60 @@ def _describe(obj) -> str:
     return f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', repr(target))}"
 
 
-def _report(kind, subject, statements, failed, counts, notes=()):
-    """One AssumptionCheck per statement: the failed one, those checked before it (pass), the rest not checked."""
+def _report(kind, subject, statements, failures, counts, notes=()):
+    """One AssumptionCheck per statement: failed (with where), passed (with how many checks), or not checked."""
     checks = []
     for name, statement in statements.items():
         n = counts.get(name, 0)
-        if failed is not None and failed.args[0] == name:
-            checks.append(AssumptionCheck(name, statement, "fail", failed.args[1], {"points_before": n}))
+        if name in failures:
+            checks.append(AssumptionCheck(name, statement, "fail", failures[name], {"checks_before": n}))
         elif n:
-            so_far = f" (until the check stopped at '{failed.args[0]}')" if failed is not None else ""
-            checks.append(AssumptionCheck(name, statement, "pass", f"holds in {n} checks{so_far}", {"points": n}))
+            checks.append(AssumptionCheck(name, statement, "pass", f"holds in {n} checks", {"checks": n}))
         else:
-            checks.append(AssumptionCheck(name, statement, "not-checked",
-                                          f"not checked: stopped at the violated assumption '{failed.args[0]}'"))
+            stopped = ", ".join(f"'{f}'" for f in failures)
+            checks.append(AssumptionCheck(name, statement, "not-checked", f"not checked: {stopped} failed first"))
     return AssumptionReport(kind, subject, checks, list(notes))
 
 
 def direction_assumptions(direction, seed: int = 0) -> AssumptionReport:
     """Check the framework's assumptions on a direction (an instance, a class or "module:name").
 
-    The checks run in a fixed order on seeded points (``CONFIGS`` x ``SCALES``); the first violated
-    assumption is reported with the point where it fails, and the later ones as not checked.
+    Each assumption is checked on its own seeded points (``CONFIGS`` x ``SCALES``) and reported
+    with the first point where it fails. A direction whose phi or select cannot be evaluated
+    (raises, changes shapes, is not finite, writes into m) stops the checks there.
     """
     subject = _describe(direction)
     direction = resolve_direction(direction)
-    rng = np.random.default_rng([seed, 1729])
-    counts = {"shapes": 0, "finite": 0, "no-mutation": 0, "subgradient": 0, "convex": 0, "unique-minimum": 0}
-    for name in ("phi", "select"):
-        try:
-            getattr(direction, name)(np.zeros(2))
-        except NotImplementedError:
-            fail = _Failed("subgradient", f"phi(m) is not implemented ({type(direction).__name__} defines only "
-                                          "select): the framework needs phi (the Lyapunov function H = f + phi/tau)")
-            return _report("direction", subject, DIRECTION_ASSUMPTIONS, fail, counts)
-        except Exception:  # reported with its point by the checks below
-            pass
+    counts = {name: 0 for name in DIRECTION_ASSUMPTIONS}
+    failures = {}
     try:
-        for label, dim, blocks in CONFIGS:
-            _direction_config(direction, rng, label, dim, blocks, counts)
-    except _Failed as failed:
-        return _report("direction", subject, DIRECTION_ASSUMPTIONS, failed, counts)
-    return _report("direction", subject, DIRECTION_ASSUMPTIONS, None, counts)
+        direction.phi(np.ones(2))
+    except NotImplementedError:
+        failures["subgradient"] = (f"phi(m) is not implemented ({type(direction).__name__} defines only select): "
+                                   "the framework needs phi (the Lyapunov function H = f + phi/tau)")
+        return _report("direction", subject, DIRECTION_ASSUMPTIONS, failures, counts)
+    except Exception:  # reported with its point by the checks below
+        pass
+    try:
+        for index, (name, check) in enumerate(_DIRECTION_CHECKS):
+            rng = np.random.default_rng([seed, 1729, index])
+            try:
+                for label, dim, blocks in CONFIGS:
+                    check(direction if blocks is None else direction.per_block(blocks), rng, label, dim, blocks,
+                          counts)
+            except _Failed as failed:
+                if failed.args[0] in ("shapes", "finite", "no-mutation"):
+                    raise
+                failures[failed.args[0]] = failed.args[1]
+    except _Failed as failed:  # phi or select cannot be evaluated: nothing else can be checked
+        failures[failed.args[0]] = failed.args[1]
+        counts = {k: (v if k in ("shapes", "finite", "no-mutation") else 0) for k, v in counts.items()}
+    return _report("direction", subject, DIRECTION_ASSUMPTIONS, failures, counts)
 
 
 # =============================================================================== methods
-def _method_checks(factory, rng, counts):
-    """Run the method's contract checks, counting in ``counts``; raises _Failed at the first violation."""
+def _method_contract(factory, rng, counts):
+    """Build and step the method, checking shapes, finiteness and inputs; returns what the later checks reuse."""
     import stochopt
     from stochopt import schedules
 
@@ -376,19 +397,25 @@ def _method_checks(factory, rng, counts):
         xs.append(state.x)
         for name in ("shapes", "finite", "no-mutation"):
             counts[name] = counts.get(name, 0) + R
-    # the same replica alone, with its own id: the same iterates
-    r = 2
+    return built, x0, grads, xs
+
+
+def _independent_replicas(opt, x0, grads, xs, counts, r=2):
+    """Replica r run alone (with its own id) gives the iterates it gave among the others (1e-12 relative)."""
     alone = opt.init(x0[r:r + 1], replica_ids=[r])
-    for k in range(steps):
+    for k in range(grads.shape[0]):
         alone = opt.step(alone, grads[k, r:r + 1])
         gap = np.max(np.abs(alone.x[0] - xs[k + 1][r])) / max(np.max(np.abs(xs[k + 1][r])), 1e-300)
         if not gap <= 1e-12:
-            raise _Failed("independent-replicas", f"replica {r} run alone differs from replica {r} among {R} at step "
-                                                  f"{k + 1} (relative difference {gap:.3g})")
-    counts["independent-replicas"] = steps
-    # the first step from rest (x_0 = 0, fresh buffers) opposes the gradient
+            raise _Failed("independent-replicas", f"replica {r} run alone differs from replica {r} among "
+                                                  f"{x0.shape[0]} at step {k + 1} (relative difference {gap:.3g})")
+        counts["independent-replicas"] = k + 1
+
+
+def _descent_from_rest(opt, rng, counts, R=4, d=3):
+    """From x_0 = 0 with fresh buffers, the first step opposes the gradient."""
     g = rng.standard_normal((R, d))
-    step = built[0].step(built[0].init(np.zeros((R, d))), g).x
+    step = opt.step(opt.init(np.zeros((R, d))), g).x
     inner = np.sum(step * g, axis=-1)
     if np.any(inner >= 0):
         i = int(np.argmax(inner))
@@ -408,12 +435,23 @@ def method_assumptions(method, seed: int = 0) -> AssumptionReport:
     if getattr(factory, "optimizer", None) is None and not momentum_lr_used(wrapped):
         notes.append("the method takes no momentum stepsize: theta_k (momentum_lr) is not passed on and its own "
                      "defaults are used, so the single-timescale coupling theta_k = tau eta_k does not hold")
-    counts, failed = {}, None
+    counts, failures = {}, {}
+    rng = np.random.default_rng([seed, 1729])
     try:
-        _method_checks(factory, np.random.default_rng([seed, 1729]), counts)
-    except _Failed as exc:
-        failed = exc
-    return _report("method", subject, METHOD_ASSUMPTIONS, failed, counts, notes)
+        with np.errstate(all="ignore"):  # non-finite results are reported as such, not as warnings
+            built, x0, grads, xs = _method_contract(factory, rng, counts)
+    except _Failed as exc:  # a method that cannot be built or stepped cannot be checked further
+        failures[exc.args[0]] = exc.args[1]
+        return _report("method", subject, METHOD_ASSUMPTIONS, failures, counts, notes)
+    for name, check in (("independent-replicas", lambda: _independent_replicas(built[1], x0, grads, xs, counts)),
+                        ("descent-from-rest", lambda: _descent_from_rest(built[0], rng, counts))):
+        try:
+            check()
+        except _Failed as exc:
+            failures[exc.args[0]] = exc.args[1]
+        except Exception as exc:  # the user's code raised in a configuration the contract check did not try
+            failures[name] = f"raised {type(exc).__name__}: {exc}"
+    return _report("method", subject, METHOD_ASSUMPTIONS, failures, counts, notes)
 
 
 # =============================================================================== running
