@@ -315,7 +315,7 @@ def _figures(c, pngs) -> list:
         for kind in ("check", "control"):
             for fig, png in zip(p[kind]["figures"], pngs.get((p["name"], kind), [])):
                 data = base64.b64encode(compact_png(png)).decode("ascii")
-                out.append(f'<figure><img loading="lazy" alt="{_e(fig["caption"])}" src="data:image/png;base64,{data}">'
+                out.append(f'<figure><img alt="{_e(fig["caption"])}" src="data:image/png;base64,{data}">'
                            f"<figcaption><b>{_e(p['name'])}</b> ({kind}): {_e(fig['caption'])}</figcaption></figure>")
     return (["<h3>Figures</h3>"] + out) if out else []
 
