@@ -125,6 +125,6 @@ def interactive(name: str = "methods-on-a-kink", frames: int = 40, **params):
 
     Needs ipywidgets (``pip install 'stochopt[teach]'``); without it, raises ImportError saying so.
     """
-    from .interactive import interactive as _interactive
+    from .sliders import interactive as _interactive
 
     return _interactive(name, frames=frames, **params)

@@ -175,7 +175,7 @@ def new_figure(title: str, caption: str, figsize=(10.0, 6.0), caption_lines: int
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     width_chars = int(figsize[0] * 72 / (8.5 * 0.6))
-    lines = textwrap.wrap(caption, width_chars)
+    lines = textwrap.wrap(caption, width_chars, break_on_hyphens=False)
     n = caption_lines or len(lines)
     strip = (0.16 * n + 0.12) / figsize[1]
     content, bottom = fig.subfigures(2, 1, height_ratios=[1.0 - strip, strip])
@@ -254,17 +254,20 @@ def draw_contours(ax, problem, xlim, ylim, levels, n: int = 160):
 
 
 def frame_indices(n_records: int, frames: int, spacing: str = "linear") -> np.ndarray:
-    """``frames`` record indices from 0 to ``n_records - 1`` (the last one included).
+    """``frames`` distinct, increasing record indices from 0 to ``n_records - 1``.
 
-    "linear" spaces them evenly; "sqrt" puts more frames early, where iterates move fast.
+    "linear" spaces them evenly; "sqrt" puts more frames early, where iterates move fast. Distinct
+    indices give distinct frames (a GIF encoder merges identical ones).
 
     >>> frame_indices(101, 5).tolist(), frame_indices(101, 5, "sqrt").tolist()
-    ([0, 25, 50, 75, 100], [0, 6, 25, 56, 100])
+    ([0, 25, 50, 75, 100], [0, 7, 26, 56, 100])
     """
+    if n_records < frames:
+        raise ValueError(f"cannot show {frames} distinct frames of {n_records} records")
     s = np.linspace(0.0, 1.0, frames)
     if spacing == "sqrt":
         s = s**2
-    return np.round(s * (n_records - 1)).astype(int)
+    return np.round(s * (n_records - frames)).astype(int) + np.arange(frames)
 
 
 # ------------------------------------------------------------------------------- the demo
@@ -272,7 +275,9 @@ class Demo:
     """One teaching demonstration: a figure, ``frames`` frames, and the numbers it draws.
 
     Attributes: ``name``, ``title``, ``caption``, ``figure``, ``frames``, ``seed``, ``params``
-    (the knob values), ``data`` (a dict of the drawn numbers: each demo documents its keys).
+    (the knob values), ``data`` (a dict of the drawn numbers: each demo documents its keys),
+    ``artists`` (a dict of the artists that draw those numbers, so that a test can read the drawing
+    back), ``animated`` (the artists that change from frame to frame).
 
     Methods: ``draw(i)`` sets the figure to frame i; ``still()`` draws the last frame and returns
     the figure; ``animation()`` a ``matplotlib.animation.FuncAnimation`` (in a notebook:
@@ -280,9 +285,9 @@ class Demo:
     ``frame_hash(i, dpi)``; ``save(directory, format)``.
     """
 
-    def __init__(self, name, title, caption, figure, frames, draw, data, seed, params, animated):
+    def __init__(self, name, title, caption, figure, frames, draw, data, seed, params, artists, animated):
         self.name, self.title, self.caption = name, title, caption
-        self.animated = list(animated)
+        self.artists, self.animated = dict(artists), list(animated)
         self.figure, self.frames, self._draw = figure, int(frames), draw
         self.data, self.seed, self.params = data, seed, dict(params)
         self.current = None

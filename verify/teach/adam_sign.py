@@ -112,4 +112,5 @@ def build(frames: int, seed: int, beta1: float, beta2: float) -> Demo:
         stamp.set_text(f"ODE time t = {t:4.2f}")
 
     moving = [*trails, *dots, *errs, flow_now, running, stamp]
-    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"beta1": beta1, "beta2": beta2}, moving)
+    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"beta1": beta1, "beta2": beta2},
+                {"adam": dots, "trails": trails, "flow": flow_now, "error": errs, "max_error": running}, moving)

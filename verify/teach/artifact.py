@@ -27,7 +27,8 @@ RANDOM_RUNS = 12
 GROUPS = ("SGD, deterministic", "SGD, random start and stepsizes", "heavy ball, deterministic")
 CAPTION = ("f(x) = x^2/2 + relu(x) - relu(-x) = x^2/2 + x, minimum at -1. Backprop with relu'(0) = 0 returns "
            "0 at x = 0, where f'(0) = 1 (dashed tangent: what backprop reports; dotted: the true one). "
-           "Deterministic SGD from x0 = 1 with eta_0 = 1/2 lands exactly on 0 after one step and stays: the "
+           "Look at the triangle: deterministic SGD from x0 = 1 with eta_0 = 1/2 lands exactly on 0 after one step and "
+           "stays: the "
            "oracle is 0 there, yet 0 is not Clarke stationary (right: its exact Clarke distance stays 1). With a "
            "random start and random stepsizes eta_k zeta_k, zeta_k uniform on [0.5, 1.5], no run ever hits 0 "
            "and all reach -1. Heavy ball (momentum 1/2, stepsize 2 eta_k) also lands on 0, but its momentum "
@@ -112,4 +113,5 @@ def build(frames: int, seed: int, lr: float) -> Demo:
 
     moving = [*dots, *(line for lines in traces for line in lines), *(line for lines in dists for line in lines),
               stamp]
-    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"lr": lr}, moving)
+    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"lr": lr},
+                {"on_graph": dots, "x": traces, "clarke_distance": dists}, moving)

@@ -98,15 +98,16 @@ def build(frames: int, seed: int, lr: float, method: str) -> Demo:
         paths.append(line)
     ax_x.plot([], [], color=STYLES[1]["color"], linewidth=0.8, label="run")
     ax_x.plot([], [], color=STYLES[2]["color"], linestyle="--", linewidth=0.8, label="run that reaches (0, -1)")
-    now, = ax_x.plot([], [], marker="o", color="black", markersize=3.5, linestyle="none", zorder=5,
+    now, = ax_x.plot([], [], marker=".", color="black", markersize=5, linestyle="none", zorder=5,
                      label="current iterates")
     ends_in, = ax_x.plot([], [], marker="o", color="black", markersize=6, linestyle="none", zorder=6,
                          label="end: epsilon-Clarke stationary")
     ends_out, = ax_x.plot([], [], marker="o", markerfacecolor="white", color="black", markersize=6,
                           linestyle="none", zorder=6, label="end: not (yet) stationary")
     marks = [("*", 15), ("D", 8)]
+    point_marks = []
     for q, name, (m, size) in zip(data["points"], POINT_NAMES, marks):
-        ax_x.plot(*q, marker=m, color="black", markerfacecolor="#f0e442", markersize=size, linestyle="none",
+        point_marks += ax_x.plot(*q, marker=m, color="black", markerfacecolor="#f0e442", markersize=size, linestyle="none",
                   zorder=7, label=name)
     ax_x.set(xlim=xlim, ylim=ylim, xlabel="x1", ylabel="x2", aspect="equal")
     handles, labels = ax_x.get_legend_handles_labels()
@@ -114,9 +115,11 @@ def build(frames: int, seed: int, lr: float, method: str) -> Demo:
     stamp = ax_x.set_title("", fontsize=9, family="monospace")
 
     hatches, edges = ("////", "...."), ("-", "--")
+    sets = []
     for G, name, hatch, ls, dist in zip(data["clarke_sets"], POINT_NAMES, hatches, edges, data["clarke_distance"]):
-        ax_g.add_patch(Polygon(hull_vertices(G), closed=True, facecolor="none", edgecolor="black", hatch=hatch,
+        sets.append(Polygon(hull_vertices(G), closed=True, facecolor="none", edgecolor="black", hatch=hatch,
                                linestyle=ls, linewidth=1.2, label=f"{name.split(':')[0]}: dist(0, set) = {dist:.0g}"))
+        ax_g.add_patch(sets[-1])
         ax_g.plot(G[:, 0], G[:, 1], marker=".", color="black", linestyle="none")
     ax_g.plot([0], [0], marker="+", color=STYLES[2]["color"], markersize=14, markeredgewidth=2, linestyle="none",
               label="origin")
@@ -154,4 +157,6 @@ def build(frames: int, seed: int, lr: float, method: str) -> Demo:
         stamp.set_text(f"k = {k[j]:5d}: {near:2d}/{REPLICAS} runs within 0.05 of (1, 1)")
 
     moving = [*paths, *curves, now, ends_in, ends_out, stamp]
-    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"lr": lr, "method": method}, moving)
+    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"lr": lr, "method": method},
+                {"paths": paths, "iterates": now, "ends_stationary": ends_in, "ends_not_stationary": ends_out,
+                 "points": point_marks, "clarke_sets": sets, "values": curves}, moving)

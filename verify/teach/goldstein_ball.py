@@ -29,8 +29,9 @@ KNOBS = (
 X = (0.05, -2.5)
 PIECES = ("5 x1 + x2", "-5 x1 + x2", "x1^2 + x2^2 + 4 x2")
 CAPTION = ("f = max{5x1 + x2, -5x1 + x2, x1^2 + x2^2 + 4x2} (DEM) at x = (0.05, -2.5), where f is smooth with "
-           "gradient (5, 1), of norm 5.1. Top left: the ball B(x, epsilon) (the view zooms with it), its sampled points "
-           "(marker: which piece is the max there) and the kinks (grey). Top right: their gradients, the hull and its "
+           "gradient (5, 1), of norm 5.1. Top left: the ball B(x, epsilon), its sampled points "
+           "(marker: which piece is the max there) and the kinks (grey), drawn in units of epsilon: as the ball "
+           "shrinks, the kinks leave it. Top right: their gradients, the hull and its "
            "min-norm vector (arrow from 0); the star is the gradient at x itself. Bottom: the Goldstein measure, the "
            "length of that arrow, against epsilon. Look at the three plateaus: about 0 while the ball holds all "
            "three pieces, 1 while it straddles only the kink x1 = 0, 5.1 once it has none: x is epsilon-stationary "
@@ -66,11 +67,14 @@ def build(frames: int, seed: int, epsilon: float, samples: int) -> Demo:
     ax_x, ax_g = content.add_subplot(grid[0, 0]), content.add_subplot(grid[0, 1])
     ax_m = content.add_subplot(grid[1, :])
 
-    kinks = ax_x.imshow(np.zeros((2, 2, 4)), extent=(0, 1, 0, 1), origin="lower", interpolation="nearest",
+    # The ball is drawn in units of epsilon around x, u = (y - x) / epsilon, so that it keeps its size
+    # while the kinks move out of it (and the axes need no redrawing between frames).
+    view = (-1.35, 1.35)
+    kinks = ax_x.imshow(np.zeros((2, 2, 4)), extent=(*view, *view), origin="lower", interpolation="nearest",
                         zorder=1)
-    ball = Circle(tuple(x), 1.0, fill=False, edgecolor="black", linewidth=1.2, zorder=3, label="ball B(x, epsilon)")
-    ax_x.add_patch(ball)
-    ax_x.plot(*x, marker="*", color="black", markersize=11, linestyle="none", zorder=5, label="x")
+    ax_x.add_patch(Circle((0.0, 0.0), 1.0, fill=False, edgecolor="black", linewidth=1.2, zorder=3,
+                          label="ball B(x, epsilon)"))
+    ax_x.plot(0.0, 0.0, marker="*", color="black", markersize=11, linestyle="none", zorder=5, label="x")
     point_sets, grad_sets = [], []
     for j, name in enumerate(PIECES):
         st = STYLES[j]
@@ -81,7 +85,7 @@ def build(frames: int, seed: int, epsilon: float, samples: int) -> Demo:
                           label=f"gradient of {name}")
         grad_sets.append(line)
     ax_x.plot([], [], color=(0.35, 0.35, 0.35), linewidth=2.5, label="kinks of f")
-    ax_x.set(xlabel="x1", ylabel="x2", aspect="equal")
+    ax_x.set(xlim=view, ylim=view, xlabel="(y1 - x1) / epsilon", ylabel="(y2 - x2) / epsilon", aspect="equal")
     ax_x.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
     zoom = ax_x.set_title("", fontsize=9)
 
@@ -89,7 +93,7 @@ def build(frames: int, seed: int, epsilon: float, samples: int) -> Demo:
                    label="hull of the sampled gradients")
     ax_g.add_patch(hull)
     g_x = data["clarke_at_x"]
-    ax_g.plot(g_x[:, 0], g_x[:, 1], marker="*", color="black", markersize=12, linestyle="none", zorder=6,
+    star, = ax_g.plot(g_x[:, 0], g_x[:, 1], marker="*", color="black", markersize=12, linestyle="none", zorder=6,
               label="gradient at x (its Clarke set)")
     ax_g.plot([0], [0], marker="+", color="black", markersize=12, linestyle="none", zorder=6, label="origin")
     arrow = ax_g.annotate("", xy=(0, 0), xytext=(0, 0), zorder=7,
@@ -112,21 +116,19 @@ def build(frames: int, seed: int, epsilon: float, samples: int) -> Demo:
     ax_m.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     stamp = ax_m.set_title("", fontsize=9, family="monospace")
 
+    unit = np.linspace(*view, 160)
+    U, V = np.meshgrid(unit, unit)
+
     def draw(i):
         e = eps[i]
-        half = 1.35 * e
-        lim_x, lim_y = (x[0] - half, x[0] + half), (x[1] - half, x[1] + half)
-        Xg, Yg = np.meshgrid(np.linspace(*lim_x, 160), np.linspace(*lim_y, 160))
-        rgba = np.zeros(Xg.shape + (4,))
-        rgba[kink_mask(p, Xg, Yg)] = (0.35, 0.35, 0.35, 0.9)
+        rgba = np.zeros(U.shape + (4,))
+        rgba[kink_mask(p, x[0] + e * U, x[1] + e * V)] = (0.35, 0.35, 0.35, 0.9)
         kinks.set_data(rgba)
-        kinks.set_extent((*lim_x, *lim_y))
-        ax_x.set(xlim=lim_x, ylim=lim_y)
-        ball.set_radius(e)
-        zoom.set_text(f"the ball, zoomed: epsilon = {e:.3g}")
+        zoom.set_text(f"the ball in units of epsilon = {e:.3g}")
         for j in range(len(PIECES)):
             sel = data["piece"][i] == j
-            point_sets[j].set_data(data["points"][i, sel, 0], data["points"][i, sel, 1])
+            u = (data["points"][i, sel] - x) / e
+            point_sets[j].set_data(u[:, 0], u[:, 1])
             grad_sets[j].set_data(data["gradients"][i, sel, 0], data["gradients"][i, sel, 1])
         hull.set_xy(hull_vertices(data["gradients"][i]))
         arrow.xy = tuple(data["min_norm"][i])
@@ -135,5 +137,7 @@ def build(frames: int, seed: int, epsilon: float, samples: int) -> Demo:
         now.set_data([e], [val[i]])
         stamp.set_text(f"epsilon = {e:6.3f}   measure = {val[i]:5.3f}")
 
-    moving = [ax_x, kinks, ball, *point_sets, *grad_sets, hull, arrow, trail, now, stamp]
-    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"epsilon": epsilon, "samples": samples}, moving)
+    moving = [kinks, zoom, *point_sets, *grad_sets, hull, arrow, trail, now, stamp]
+    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, {"epsilon": epsilon, "samples": samples},
+                {"points": point_sets, "gradients": grad_sets, "hull": hull, "min_norm": arrow,
+                 "clarke_at_x": star, "measure": trail}, moving)

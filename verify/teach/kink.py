@@ -143,4 +143,7 @@ def build(frames: int, seed: int, lr: float, momentum: float, epsilon: float) ->
 
     params = {"lr": lr, "momentum": momentum, "epsilon": epsilon}
     moving = [a for group in art for a in group] + curves + [exact, stamp]
-    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, params, moving)
+    artists = {"path": [a[0] for a in art], "iterate": [a[1] for a in art], "polytope": [a[2] for a in art],
+               "generators": [a[3] for a in art], "min_norm": [a[4] for a in art], "measure": curves,
+               "exact": exact}
+    return Demo(NAME, TITLE, CAPTION, fig, frames, draw, data, seed, params, artists, moving)
