@@ -354,7 +354,11 @@ class Demo:
 
     def frame_hash(self, i: int, dpi: float = DEFAULT_DPI) -> str:
         """sha256 of frame ``i``'s pixels: equal seeds give equal hashes."""
-        return hashlib.sha256(self.frame_rgba(i, dpi).tobytes()).hexdigest()
+        return self.frame_hashes([i], dpi)[0]
+
+    def frame_hashes(self, indices, dpi: float = DEFAULT_DPI) -> list:
+        """sha256 of the pixels of each frame in ``indices`` (one drawing pass)."""
+        return [hashlib.sha256(rgba.tobytes()).hexdigest() for rgba in self.frames_rgba(indices, dpi)]
 
     def png(self, dpi: float = DEFAULT_DPI) -> bytes:
         """The still (last frame, the whole trajectory) as PNG bytes."""
