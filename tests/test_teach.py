@@ -99,7 +99,25 @@ def test_bad_arguments_are_clear_errors(capsys):
 def test_cli_renders_a_demo(tmp_path, capsys):
     assert cli_main(["demo", "autodiff-artifact", "--frames", "40", "--dpi", "30", "--out", str(tmp_path)]) == 0
     assert sorted(os.listdir(tmp_path)) == ["autodiff-artifact.gif", "autodiff-artifact.png"]
-    assert "40 frames" in capsys.readouterr().out
+    assert "40 frames and the still" in capsys.readouterr().out
+    assert oct(os.stat(tmp_path / "autodiff-artifact.gif").st_mode & 0o044) == oct(0o044 & ~_umask())
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_gallery_shows_every_demo():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "teaching.md")) as f:
+        page = f.read()
+    for name in NAMES:
+        still = os.path.join(root, "docs", "teaching", f"{name}.png")
+        assert os.path.getsize(still) < 100_000, still
+        assert f"(teaching/{name}.png)" in page and f"`stochopt demo {name}" in page, name
+        assert teach.REGISTRY[name].TITLE.split(":")[0] in page, name
 
 
 # ------------------------------------------------------------------------------------ every demo

@@ -141,6 +141,8 @@ def check_output_dir(out) -> str:
     >>> os.path.isdir(check_output_dir(tempfile.mkdtemp()))
     True
     """
+    if out is None or not str(os.fspath(out)).strip():
+        raise ValueError("the output directory is empty: give a directory path (e.g. --out stochopt-demos)")
     path = os.path.abspath(os.fspath(out))
     try:
         os.makedirs(path, exist_ok=True)
@@ -155,6 +157,9 @@ def _atomic_write_bytes(path: str, data: bytes) -> None:
     from stochopt.engine import atomic_write
 
     atomic_write(path, lambda f: f.write(data))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # the temporary file was private; a picture is meant to be shared
 
 
 # ------------------------------------------------------------------------------ figures
