@@ -73,3 +73,44 @@ def test_bad_worker_count_is_a_usage_error(bad, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["verify", CLAIMS[0], "--workers", bad])
     assert exc.value.code == 2 and "integer >= 1" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- sweeps on Dask
+def _kill_worker_once(marker, fn, task):
+    """Runs on a worker: the first task to get here kills its worker process mid-run."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return fn(task)
+    os.close(fd)
+    os._exit(1)
+
+
+class _KillingExecutor:
+    def __init__(self, inner, marker):
+        self.inner, self.marker = inner, marker
+
+    def map(self, fn, tasks, on_done=None):
+        import functools
+
+        return self.inner.map(functools.partial(_kill_worker_once, self.marker, fn), tasks, on_done)
+
+
+def test_sweep_on_dask_with_a_killed_worker_equals_one_process(tmp_path):
+    pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'stochopt[dask]')")
+    import numpy as np
+
+    from verify.executors import LocalDask
+    from verify.sweep import run_sweep
+
+    from test_sweep import SPEC
+
+    spec = SPEC.replace('statistics = ["f_gap"', 'points_per_task = 2\nstatistics = ["f_gap"')
+    one = run_sweep(spec, tmp_path / "one", progress=False)
+    with LocalDask(workers=2) as ex:
+        many = run_sweep(spec, tmp_path / "dask", executor=_KillingExecutor(ex, str(tmp_path / "killed")),
+                         progress=False)
+    assert os.path.exists(tmp_path / "killed")  # a worker really died mid-run
+    assert many.ok and many.computed == one.computed == 6
+    for name in one.arrays:
+        np.testing.assert_array_equal(one.arrays[name], many.arrays[name], err_msg=name)

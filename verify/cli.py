@@ -2,6 +2,7 @@
 
     stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
                     [--workers N | --scheduler ADDRESS]
+    stochopt sweep SPEC.toml [--out DIR] [--workers N | --scheduler ADDRESS]
     stochopt list [claims | methods | problems | demos]
     stochopt demo [NAME ...] [--list] [--out DIR] [--format gif|mp4|png] [--frames N]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
@@ -26,7 +27,7 @@ __all__ = ["main"]
 
 def _parser():
     p = argparse.ArgumentParser(prog="stochopt", description="Numerical verification of SGD-type convergence theory.")
-    sub = p.add_subparsers(dest="command", metavar="{verify,list,run,demo}")
+    sub = p.add_subparsers(dest="command", metavar="{verify,sweep,list,run,demo}")
     sub.required = True
 
     v = sub.add_parser("verify", help="run claims (check and negative control) and write a report")
@@ -45,6 +46,16 @@ def _parser():
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    sw = sub.add_parser("sweep", help="run a hyperparameter sweep from a TOML spec (resumable)")
+    sw.add_argument("spec", metavar="SPEC.toml")
+    sw.add_argument("--out", default=None, metavar="DIR", help="output directory (default ./sweep-NAME)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="run the tasks on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ls = sub.add_parser("list", help="list claims, methods, problems or demos")
     ls.add_argument("what", nargs="?", default="claims", help="claims | methods | problems | demos (default claims)")
@@ -161,6 +172,37 @@ def _verify(args) -> int:
     print(f"report:  {os.path.join(report_dir, 'report.md')}")
     print(f"results: {os.path.join(report_dir, 'results.json')}")
     return 0 if ok else 1
+
+
+def _sweep(args) -> int:
+    from .executors import make_executor
+    from .sweep import SpecError, load_spec, run_sweep
+
+    try:
+        spec = load_spec(args.spec)
+        out = args.out if args.out is not None else f"sweep-{spec.name}"
+        executor = make_executor(args.workers, args.scheduler)
+    except (SpecError, ValueError, ImportError) as exc:
+        print(f"stochopt sweep: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with executor:
+            result = run_sweep(spec, out, executor=executor, progress=False if args.no_progress else None)
+    except (SpecError, ValueError) as exc:
+        print(f"stochopt sweep: {exc}", file=sys.stderr)
+        return 2
+    print(f"sweep {spec.name}: {result.computed} task(s) computed, {result.skipped} reused from {result.out}/tasks")
+    if result.failures:
+        for f in result.failures:
+            print(f"task {f['key'][:12]} (seed {f['seed']}, grid points {f['points']}) raised:\n{f['traceback']}",
+                  file=sys.stderr)
+        print(f"{len(result.failures)} task(s) failed (listed in {result.out}/failures.json); rerun the same command "
+              "to retry them (finished tasks are kept)", file=sys.stderr)
+        return 1
+    print(f"results: {os.path.join(result.out, 'sweep.npz')}, {os.path.join(result.out, 'sweep.json')}")
+    for fig in result.figures:
+        print(f"figure:  {os.path.join(result.out, fig['file'])}")
+    return 0
 
 
 def _list(args) -> int:
@@ -340,6 +382,8 @@ def main(argv=None) -> int:
             return _verify(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "demo":
             from .teach.cli import run_demo
 
