@@ -38,7 +38,8 @@ __all__ = ["names", "describe", "knobs", "build", "render", "interactive", "Demo
            "available_formats", "FRAME_RANGE", "DEFAULT_FRAMES", "DEFAULT_DPI", "MAX_BYTES", "STYLES", "REGISTRY"]
 
 #: name -> demo module (each has NAME, TITLE, SUMMARY, KNOBS and build(frames, seed, **knobs)), in lecture order.
-REGISTRY = {m.NAME: m for m in (kink, goldstein_ball, clarke_points, artifact, tracking_flow, two_timescales, adam_sign)}
+REGISTRY = {m.NAME: m for m in (kink, goldstein_ball, clarke_points, artifact, tracking_flow, two_timescales,
+                                 adam_sign)}
 
 
 def names() -> list:

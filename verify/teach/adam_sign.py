@@ -5,7 +5,7 @@ ODE time t = k lr, its averages span lr / (1 - beta) time units, which vanish as
 betas fixed: m_k -> grad f, v_k -> grad f^2, and the iterates follow the signGD flow
 x' = -sign(grad f(x)), which moves each coordinate at unit speed to 0 (here: the diagonal until
 x2 = 0 at t = 1, then along the axis until t = 2). The flow is computed by
-``verify.tracking.integrate`` (event-located Euler; exact on this separable problem) and is not the
+``verify.inclusions.integrate`` (switching events located; exact on this separable problem) and is not the
 gradient flow (dotted). The gap to the flow shrinks in proportion to lr once lr << 1 - beta2.
 
 ``data`` keys: those of ``_versus_flow.compare`` (``stepsizes`` are the learning rates), plus
@@ -43,7 +43,7 @@ def compute(frames: int, beta1: float, beta2: float) -> dict:
     import problems
     import stochopt
 
-    from ..tracking import integrate, two_timescale_flow
+    from ..inclusions import integrate, two_timescale_flow
 
     p = problems.get("noisy-quadratic", hessian=[1.0, 10.0], noise_cov=0.0, x0=list(X0))
     lrs = np.array(LRS)
@@ -51,8 +51,7 @@ def compute(frames: int, beta1: float, beta2: float) -> dict:
     trace = stochopt.run(stochopt.adam(lr=lrs, betas=(beta1, beta2)), p, steps=steps, replicas=lrs.size,
                          record_every=1)
     flow = two_timescale_flow(p, "sign")
-    data = _versus_flow.compare(trace.x, lrs, lambda t: integrate(flow, p.x0, t, method="euler-event", h=1e-3),
-                                HORIZON, frames)
+    data = _versus_flow.compare(trace.x, lrs, lambda t: integrate(flow, p.x0, t, h=1e-2).x, HORIZON, frames)
     fine = data["flow_path"].shape[0]
     data.update(problem=p, betas=(beta1, beta2),
                 gradient_flow=np.asarray(p.x0) * np.exp(-np.linspace(0, HORIZON, fine)[:, None] * [1.0, 10.0]))

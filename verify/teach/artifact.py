@@ -82,12 +82,10 @@ def build(frames: int, seed: int, lr: float) -> Demo:
                          label=g)
         dots.append(dot)
         n = data["x"][g].shape[1]
-        traces.append([ax_x.plot([], [], color=st["color"], linestyle=st["linestyle"], marker=st["marker"],
-                                 markersize=4, markevery=15, linewidth=1.2 if n == 1 else 0.7, label=g if r == 0 else None)[0]
-                       for r in range(n)])
-        dists.append([ax_d.semilogy([], [], color=st["color"], linestyle=st["linestyle"], marker=st["marker"],
-                                    markersize=4, markevery=15, linewidth=1.2 if n == 1 else 0.7, label=g if r == 0 else None)[0]
-                      for r in range(n)])
+        look = {"color": st["color"], "linestyle": st["linestyle"], "marker": st["marker"], "markersize": 4,
+                "markevery": 15, "linewidth": 1.2 if n == 1 else 0.7}
+        traces.append([ax_x.plot([], [], label=g if r == 0 else None, **look)[0] for r in range(n)])
+        dists.append([ax_d.semilogy([], [], label=g if r == 0 else None, **look)[0] for r in range(n)])
     ax_f.legend(fontsize=6.5, loc="upper left")
     ax_x.axhline(0.0, color="#888888", linewidth=0.8, linestyle="--", label="the kink x = 0")
     ax_x.axhline(-1.0, color="#888888", linewidth=0.8, linestyle=":", label="minimiser x = -1")

@@ -4,7 +4,10 @@ f(x) = 0.25 |x1 - 1| + |x2 - 2|x1| + 1| has two Clarke-stationary points: the mi
 (f = 0) and (0, -1) (f = 1/4), where 0 lies in the Clarke set although f decreases along the
 valley x2 = 2|x1| - 1 through it. Runs from random starts with random stepsizes (the setting of
 the framework's finite-sum theorem) reach the valley, crawl along it, and those that reach
-(0, -1) do not stay there: in these runs the point is passed, not a limit. The exact Clarke sets
+(0, -1) do not stay there: in these runs the point is passed, not a limit. The differential
+inclusion x' in -df(x) has several solutions through (0, -1): its minimal-norm solution
+(``verify.inclusions``, from (-1.5, -0.5)) slides down the valley and rests at (0, -1), because 0 is
+in the Clarke set there, while the iterates follow one that moves on. The exact Clarke sets
 of both points are drawn from ``problem.clarke`` and certified by ``verify.clarke_distance``.
 At the horizon, each run's end point is tested for epsilon-Clarke stationarity: the distance of 0
 to the hull of the gradients of the kinks active within ``data["end_tol"]`` (ten final steps).
@@ -13,7 +16,8 @@ to the hull of the gradients of the kinks active within ``data["end_tol"]`` (ten
 ``point_names``, ``clarke_sets`` (list of generator arrays), ``clarke_distance`` (2,),
 ``steps`` (frames,), ``all_x`` (records, R, 2), ``record_k`` (records,), ``x`` (frames, R, 2),
 ``value`` (records, R), ``end_tol``, ``end_generators`` (R arrays), ``end_distance`` (R,),
-``end_stationary`` (R,) bool, ``visited_corner`` (R,) bool.
+``end_stationary`` (R,) bool, ``visited_corner`` (R,) bool, ``flow`` (n, 2) the minimal-norm
+solution of the inclusion from ``FLOW_START``.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ REPLICAS = 24
 STEPS = 6000
 RECORD = 10
 POINTS = ((1.0, 1.0), (0.0, -1.0))
+FLOW_START, FLOW_HORIZON = (-1.5, -0.5), 14.0
 POINT_NAMES = ("(1, 1): minimiser, f = 0", "(0, -1): Clarke stationary, f = 1/4")
 CAPTION = ("f = 0.25|x1 - 1| + |x2 - 2|x1| + 1|. 24 runs from random starts in [-2, 2]^2 with random stepsizes "
            "eta_0 zeta_k / sqrt(k + 1). Left: the runs reach the valley x2 = 2|x1| - 1 (grey kinks) and crawl along "
@@ -40,8 +45,9 @@ CAPTION = ("f = 0.25|x1 - 1| + |x2 - 2|x1| + 1|. 24 runs from random starts in [
            "not even a local minimiser: f decreases along the valley through it. Look at the runs that reach it "
            "(dashed): they do not stop there, they slide on towards (1, 1), crossing the level f = 1/4 without a "
            "pause (right). Clarke stationarity is necessary for a minimum, not sufficient, and a Clarke-stationary "
-           "point need not attract. At the end, filled circles are runs that are epsilon-Clarke stationary "
-           "(epsilon = ten final steps), hollow ones are still crawling.")
+           "point need not attract, though the minimal-norm solution of x' in -df(x) (thick grey) rests there: "
+           "the inclusion has several solutions through (0, -1). At the end, filled circles are runs that are "
+           "epsilon-Clarke stationary (epsilon = ten final steps), hollow ones are still crawling.")
 
 
 def _method(name, lr, seed):
@@ -58,6 +64,7 @@ def compute(frames: int, seed: int, lr: float, method: str) -> dict:
     import problems
     import stochopt
 
+    from ..inclusions import integrate, subgradient_flow
     from ..measures import clarke_distance, min_norm_point
 
     p = problems.get("chebyshev-rosenbrock-2", n=2)
@@ -75,7 +82,9 @@ def compute(frames: int, seed: int, lr: float, method: str) -> dict:
             "clarke_distance": np.array([float(clarke_distance(p, q).value) for q in points]),
             "steps": trace.k[picks], "frame_records": picks, "all_x": X, "record_k": trace.k, "x": X[picks],
             "value": trace.value, "end_tol": end_tol, "end_generators": end_gens, "end_distance": end_dist,
-            "end_stationary": end_dist <= 1e-9, "visited_corner": corner}
+            "end_stationary": end_dist <= 1e-9, "visited_corner": corner,
+            "flow": integrate(subgradient_flow(p), np.array(FLOW_START), np.linspace(0.0, FLOW_HORIZON, 141),
+                              h=0.1).x}
 
 
 def build(frames: int, seed: int, lr: float, method: str) -> Demo:
@@ -89,6 +98,8 @@ def build(frames: int, seed: int, lr: float, method: str) -> Demo:
     xlim, ylim = (-2.2, 2.2), (-2.0, 3.2)
     draw_contours(ax_x, p, xlim, ylim, levels=[0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4])
     _, kink = draw_kinks(ax_x, p, xlim, ylim, label="kinks of f")
+    ax_x.plot(*data["flow"].T, color="black", linewidth=3.0, alpha=0.35, zorder=2,
+              label="min-norm solution of x' in -df(x)")
     corner = data["visited_corner"]
     paths = []
     for r in range(REPLICAS):
@@ -107,8 +118,8 @@ def build(frames: int, seed: int, lr: float, method: str) -> Demo:
     marks = [("*", 15), ("D", 8)]
     point_marks = []
     for q, name, (m, size) in zip(data["points"], POINT_NAMES, marks):
-        point_marks += ax_x.plot(*q, marker=m, color="black", markerfacecolor="#f0e442", markersize=size, linestyle="none",
-                  zorder=7, label=name)
+        point_marks += ax_x.plot(*q, marker=m, color="black", markerfacecolor="#f0e442", markersize=size,
+                                 linestyle="none", zorder=7, label=name)
     ax_x.set(xlim=xlim, ylim=ylim, xlabel="x1", ylabel="x2", aspect="equal")
     handles, labels = ax_x.get_legend_handles_labels()
     ax_x.legend(handles=[kink, *handles], fontsize=6, loc="upper left", framealpha=0.9, ncols=2)

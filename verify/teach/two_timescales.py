@@ -7,7 +7,7 @@ the noise and tracks grad f(x) (the fast error ||m_k - grad f(x_k)|| falls like 
 size of the averaged noise), so x moves along sign(grad f) and follows the slow flow
 x' = -sign(grad f(x)) in ODE time t_k = sum eta_i. signSGD with the same eta_k and no momentum
 steps along the sign of the *noisy* gradient, whose mean is not sign(grad f): it lags behind the flow.
-The flow is computed by ``verify.tracking.integrate`` (event-located Euler; exact on this
+The flow is computed by ``verify.inclusions.integrate`` (switching events located; exact on this
 separable problem: each coordinate moves at unit speed to 0).
 
 ``data`` keys: ``problem``, ``k`` (records,), ``time`` (records,) ODE time, ``x`` and ``m`` (records,
@@ -53,7 +53,8 @@ def compute(frames: int, seed: int, theta0: float) -> dict:
     import stochopt
     from stochopt import schedules
 
-    from ..tracking import MomentumRecorder, integrate, two_timescale_flow
+    from ..inclusions import integrate, two_timescale_flow
+    from ..tracking import MomentumRecorder
 
     p = problems.get("noisy-quadratic", hessian=list(HESSIAN), noise_cov=1.0, x0=list(X0), seed=seed)
     eta = schedules.polynomial(0.045 * 20, b=20.0, p=1.0)
@@ -64,7 +65,7 @@ def compute(frames: int, seed: int, theta0: float) -> dict:
     plain = stochopt.run(stochopt.signsgd(lr=eta), p, steps=STEPS, replicas=REPLICAS, seed=seed, batch_size=1,
                          record_every=1)
     time = trace.time[:, 0]
-    flow = integrate(two_timescale_flow(p, "sign"), p.x0, time, method="euler-event", h=1e-3)
+    flow = integrate(two_timescale_flow(p, "sign"), p.x0, time, h=1e-2).x
     X, M = trace.x, recorder.array(trace)
     grad = p.grad(X)
     dist = lambda Y: np.sqrt(np.sum((Y - flow[:, None, :]) ** 2, axis=-1))  # noqa: E731
