@@ -90,6 +90,8 @@ def test_bad_arguments_are_clear_errors(capsys):
         teach.build("autodiff-artifact", momentum=0.5)
     with pytest.raises(ValueError, match="method must be one of"):
         teach.build("clarke-not-minimal", method="Adam")
+    assert cli_main(["demo", "autodiff-artifact", "--dpi", "5"]) == 2
+    assert r"dpi must be in [20, 300]" in capsys.readouterr().err
     if "mp4" not in teach.available_formats():
         assert cli_main(["demo", "autodiff-artifact", "--format", "mp4"]) == 2
         assert "ffmpeg" in capsys.readouterr().err

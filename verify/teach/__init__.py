@@ -29,6 +29,7 @@ from ._core import (
     Knob,
     RenderResult,
     available_formats,
+    check_dpi,
     check_format,
     check_output_dir,
     knob_values,
@@ -117,15 +118,16 @@ def render(name: str, out=".", format: str = "gif", frames: int = DEFAULT_FRAMES
     _module(name)
     check_format(format)
     _check_frames(frames)
+    check_dpi(dpi)
     out = check_output_dir(out)
     return build(name, frames=frames, seed=seed, **params).save(out, format=format, dpi=dpi)
 
 
-def interactive(name: str = "methods-on-a-kink", frames: int = 40, **params):
+def interactive(name: str = "methods-on-a-kink", frames: int = 40, dpi: float = DEFAULT_DPI, **params):
     """Sliders for the demo's knobs (lr, momentum, epsilon, method, ...) and the frame, in a notebook.
 
     Needs ipywidgets (``pip install 'stochopt[teach]'``); without it, raises ImportError saying so.
     """
     from .sliders import interactive as _interactive
 
-    return _interactive(name, frames=frames, **params)
+    return _interactive(name, frames=frames, dpi=dpi, **params)

@@ -24,7 +24,7 @@ from stochopt._checks import Interval, check_int, check_real
 
 __all__ = [
     "Demo", "Knob", "RenderResult", "FRAME_RANGE", "DEFAULT_FRAMES", "DEFAULT_DPI", "MAX_BYTES", "FORMATS",
-    "STYLES", "available_formats", "check_format", "check_output_dir", "new_figure", "hull_vertices",
+    "STYLES", "available_formats", "check_dpi", "check_format", "check_output_dir", "new_figure", "hull_vertices",
     "kink_mask", "knob_values",
 ]
 
@@ -130,6 +130,15 @@ def check_format(format: str) -> str:
         raise ValueError("format 'mp4' needs ffmpeg on the PATH (matplotlib's FFMpegWriter found none); "
                          "install ffmpeg or use --format gif")
     return format
+
+
+def check_dpi(dpi) -> float:
+    """``dpi`` as a float in [20, 300], or a ValueError naming it.
+
+    >>> check_dpi(72)
+    72.0
+    """
+    return check_real("dpi", dpi, Interval(20.0, 300.0), allow_array=False)
 
 
 def check_output_dir(out) -> str:
@@ -285,9 +294,10 @@ class Demo:
     back), ``animated`` (the artists that change from frame to frame).
 
     Methods: ``draw(i)`` sets the figure to frame i; ``still()`` draws the last frame and returns
-    the figure; ``animation()`` a ``matplotlib.animation.FuncAnimation`` (in a notebook:
-    ``IPython.display.HTML(demo.animation().to_jshtml())``); ``frame_rgba(i, dpi)`` the pixels;
-    ``frame_hash(i, dpi)``; ``save(directory, format)``.
+    the figure; ``gif()`` and ``png()`` the bytes of the animation and the still (in a notebook:
+    ``IPython.display.Image(demo.gif())``); ``animation()`` a ``matplotlib.animation.FuncAnimation``
+    (full redraws; ``IPython.display.HTML(demo.animation().to_jshtml())``); ``frame_rgba(i, dpi)``
+    the pixels; ``frame_hash(i, dpi)``; ``save(directory, format)``.
     """
 
     def __init__(self, name, title, caption, figure, frames, draw, data, seed, params, artists, animated):
@@ -320,9 +330,12 @@ class Demo:
         """A FuncAnimation over every frame (redraws the whole figure each frame)."""
         from matplotlib.animation import FuncAnimation
 
-        return FuncAnimation(self.figure, lambda i: self.draw(i) and (), frames=range(self.frames),
-                             init_func=lambda: (), interval=interval_ms, blit=False, repeat=True,
-                             cache_frame_data=False)
+        def update(i):
+            self.draw(i)
+            return ()
+
+        return FuncAnimation(self.figure, update, frames=range(self.frames), init_func=lambda: (),
+                             interval=interval_ms, blit=False, repeat=True, cache_frame_data=False)
 
     def frames_rgba(self, indices=None, dpi: float = DEFAULT_DPI):
         """Pixels (H, W, 4) uint8 of the given frames (default: all), one array per frame, in order.
@@ -367,8 +380,6 @@ class Demo:
 
     def png(self, dpi: float = DEFAULT_DPI) -> bytes:
         """The still (last frame, the whole trajectory) as PNG bytes."""
-        from PIL import Image
-
         buf = io.BytesIO()
         _palette_images([self.frame_rgba(self.frames - 1, dpi)])[0].save(buf, format="png", optimize=True)
         return buf.getvalue()
@@ -389,7 +400,7 @@ class Demo:
         With ``format="png"`` only the still is written. The directory is created if needed.
         """
         check_format(format)
-        dpi = check_real("dpi", dpi, Interval(20.0, 300.0), allow_array=False)
+        dpi = check_dpi(dpi)
         directory = check_output_dir(directory)
         start = time.perf_counter()
         files, sizes = {}, {}
@@ -410,13 +421,18 @@ class Demo:
 
         class _Writer(FFMpegWriter):  # takes the blitted frames instead of a full savefig per frame
             def grab_rgba(self, rgba):
-                self._proc.stdin.write(rgba.tobytes())
+                w, h = self.frame_size  # the writer's size; the canvas may differ by a rounding pixel
+                frame = np.full((h, w, 4), 255, dtype=np.uint8)
+                frame[: min(h, rgba.shape[0]), : min(w, rgba.shape[1])] = rgba[:h, :w]
+                self._proc.stdin.write(frame.tobytes())
 
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{self.name}-", suffix=".mp4")
         os.close(fd)
         old_dpi = self.figure.dpi
         try:
-            writer = _Writer(fps=FPS, codec="h264", extra_args=["-pix_fmt", "yuv420p"])
+            # yuv420p (what players accept) needs even sides: pad by one pixel where needed
+            writer = _Writer(fps=FPS, codec="h264",
+                             extra_args=["-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"])
             self.figure.set_dpi(dpi)
             with writer.saving(self.figure, tmp, dpi):
                 for rgba in self.frames_rgba(dpi=dpi):

@@ -52,7 +52,7 @@ def list_demos(stream=None) -> int:
 
 def run_demo(args) -> int:
     """Carry out ``stochopt demo`` for parsed ``args``; returns the exit status."""
-    from . import _check_frames, _module, check_format, check_output_dir, names, render
+    from . import _check_frames, _module, check_dpi, check_format, check_output_dir, names, render
 
     if args.list:
         return list_demos()
@@ -62,6 +62,7 @@ def run_demo(args) -> int:
             _module(name)
         check_format(args.format)
         _check_frames(args.frames)
+        check_dpi(args.dpi)
         out = check_output_dir(args.out)
     except (ValueError, TypeError) as exc:
         print(f"stochopt demo: {exc}", file=sys.stderr)

@@ -83,7 +83,7 @@ def interactive(name: str, frames: int = 40, dpi: float = 72, **params) -> Inter
 
     Raises ImportError with the install command when ipywidgets is missing.
     """
-    from . import _check_frames, _module
+    from . import _check_frames, _module, check_dpi
 
     _module(name)
-    return Interactive(name, _check_frames(frames), params, dpi)
+    return Interactive(name, _check_frames(frames), params, check_dpi(dpi))
