@@ -361,3 +361,15 @@ def test_gsgd_verdicts_of_a_torch_sgd_subclass_equal_the_builtin_heavy_ball(user
     verdicts = [[(p.name, p.check.status, p.control.status) for p in r.claims[0].parts] for r in runs]
     assert verdicts[0] == verdicts[1]
     assert runs[0].claims[0].status == runs[1].claims[0].status
+
+
+def test_the_docs_example_runs():
+    """docs/your-method.md: the direction module and its assumption check (the claims themselves take minutes)."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "your-method.md").read_text()
+    module, check = re.findall(r"```python\n(.*?)\n```", text, re.S)[:2]
+    namespace = {"__name__": "mydirs"}
+    exec(compile(module + "\n" + check, "docs/your-method.md", "exec"), namespace)
+    assert namespace["report"].ok and not namespace["broken"].ok
