@@ -98,7 +98,15 @@ def _case(suite, classname, name, elapsed, state, message="", text=""):
 
 
 def junit_xml(doc: dict) -> str:
-    """The JUnit XML document of a results document (see the module docstring)."""
+    """The JUnit XML document of a results document (see the module docstring).
+
+    >>> import verify, xml.etree.ElementTree as ET
+    >>> from verify.report import results_dict
+    >>> doc = results_dict(verify.run_claims("schedules.two-timescale.ratio", progress=False))
+    >>> root = ET.fromstring(junit_xml(doc))
+    >>> [(c.get("classname"), c.get("name")) for c in root.iter("testcase")], root.get("failures")
+    ([('schedules', 'schedules.two-timescale.ratio'), ('schedules', 'schedules.two-timescale.ratio :: main')], '0')
+    """
     root = ET.Element("testsuites", name="stochopt verify")
     suites = {}
     counts = {}

@@ -99,7 +99,7 @@ def _run(item, tmp_path_factory) -> ClaimRun:
     return ClaimRun(results, assumptions, doc, report_dir)
 
 
-def failure_message(run: ClaimRun) -> str:
+def _failure_message(run: ClaimRun) -> str:
     """What a failing stochopt_claim test says: every part's statistic, interval, threshold and control, figures."""
     from .ci import verdict_text
 
@@ -152,4 +152,4 @@ def stochopt_result(request):
 def pytest_runtest_call(item):
     run = item.stash.get(_RESULT, None)
     if run is not None and not run.ok:
-        pytest.fail(failure_message(run), pytrace=False)
+        pytest.fail(_failure_message(run), pytrace=False)

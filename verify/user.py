@@ -56,7 +56,7 @@ import numpy as np
 from .overrides import momentum_lr_used, resolve_direction, resolve_method
 
 __all__ = ["AssumptionCheck", "AssumptionReport", "UserRun", "direction_assumptions", "method_assumptions",
-           "check_direction", "check_method", "run_user", "not_applicable_results", "RTOL", "ATOL"]
+           "check_direction", "check_method", "run_user", "RTOL", "ATOL"]
 
 #: Rounding tolerance of the inequalities, relative to the magnitudes of their terms, and absolute.
 RTOL = 1e-9
@@ -455,7 +455,7 @@ def method_assumptions(method, seed: int = 0) -> AssumptionReport:
 
 
 # =============================================================================== running
-def not_applicable_results(selected, mode, seeds, reason, direction=None, method=None) -> list:
+def _not_applicable_results(selected, mode, seeds, reason, direction=None, method=None) -> list:
     """ClaimResults in which every part that would run the user's object is not applicable for ``reason``."""
     from .registry import ClaimResult, PartResult, SeedResult, Verdict
 
@@ -481,6 +481,12 @@ def run_user(claims=None, direction=None, method=None, mode: str = "quick", seed
 
     ``assumptions``: an AssumptionReport already made (the CLI prints it before the claims run).
     ``baseline``: an earlier results.json document, compared in the report (``verify.ci.compare``).
+    A claim none of whose parts runs a user object is "not applicable":
+
+    >>> import stochopt
+    >>> run = run_user("schedules.two-timescale", direction=stochopt.directions.Sign(), progress=False)
+    >>> run.assumptions.ok, run.claims[0].status, run.ok
+    (True, 'not applicable', False)
     """
     from . import registry
     from .registry import MODES, claims as select_claims, parse_seeds
@@ -502,7 +508,7 @@ def run_user(claims=None, direction=None, method=None, mode: str = "quick", seed
         results = registry.run_claims([c.id for c in selected], mode=mode, seeds=seeds, progress=progress,
                                       executor=executor, direction=direction, method=method)
     else:
-        results = not_applicable_results(selected, mode, seeds, assumptions.reason(), direction, method)
+        results = _not_applicable_results(selected, mode, seeds, assumptions.reason(), direction, method)
     if out_dir is not None:
         from .report import write_report
 
@@ -519,6 +525,20 @@ def check_direction(direction, claims=None, mode: str = "quick", seeds=(0,), rep
 
     ``direction``: a ``stochopt.directions.Direction`` subclass or instance, or "module:name".
     Returns a ``UserRun`` (``.assumptions``, ``.claims``: the ClaimResults, ``.ok``).
+
+    >>> import numpy as np, stochopt
+    >>> from verify.registry import Claim, decide, unregister
+    >>> claim = Claim("doc.user-direction", statement="s", source="doc", sizes={"quick": {}, "full": {}})
+    >>> @claim.part("descends", statistic="-<select(1), 1>; lower is good; threshold 0", uses=("direction",))
+    ... def descends(ctx):
+    ...     return decide(-ctx.directions(["sign"])[0].select(np.ones(3)).sum(), 0.0)
+    >>> @descends.control(breaks="the opposite direction")
+    ... def ascends(ctx):
+    ...     return decide(ctx.directions(["sign"])[0].select(np.ones(3)).sum(), 0.0)
+    >>> run = check_direction(stochopt.directions.ClipNorm(0.5), claims="doc.user-direction")
+    >>> run.ok, run.claims[0].status
+    (True, 'verified')
+    >>> unregister("doc.user-direction")
     """
     return run_user(claims, direction=direction, mode=mode, seeds=seeds, report_dir=report_dir, progress=progress,
                     executor=executor)
@@ -530,6 +550,23 @@ def check_method(method, claims=None, mode: str = "quick", seeds=(0,), report_di
 
     ``method``: a factory ``(lr, momentum_lr) -> stochopt.Method``, a stochopt method factory, a
     ``torch.optim.Optimizer`` subclass, or "module:name". Returns a ``UserRun``.
+
+    >>> import numpy as np
+    >>> from verify.registry import Claim, decide, unregister
+    >>> claim = Claim("doc.user-method", statement="s", source="doc", sizes={"quick": {}, "full": {}})
+    >>> def first_step(ctx, lr):
+    ...     opt = ctx.methods({})["user method"](lr, 0.5)
+    ...     return float(np.abs(opt.step(opt.init(np.ones(2)), np.ones(2)).x - 1).max())
+    >>> @claim.part("a step of size lr/2", statistic="|x_1 - x_0|; lower is good; threshold 0.1", uses=("method",))
+    ... def small(ctx):
+    ...     return decide(first_step(ctx, 0.1), 0.1)
+    >>> @small.control(breaks="lr 10 times larger")
+    ... def large(ctx):
+    ...     return decide(first_step(ctx, 1.0), 0.1)
+    >>> run = check_method("stochopt:heavy_ball", claims="doc.user-method")
+    >>> run.ok, [c.name for c in run.assumptions.checks if c.status == "pass"][:2]
+    (True, ['factory', 'shapes'])
+    >>> unregister("doc.user-method")
     """
     return run_user(claims, method=method, mode=mode, seeds=seeds, report_dir=report_dir, progress=progress,
                     executor=executor)
