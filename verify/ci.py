@@ -104,8 +104,11 @@ def junit_xml(doc: dict) -> str:
     >>> from verify.report import results_dict
     >>> doc = results_dict(verify.run_claims("schedules.two-timescale.ratio", progress=False))
     >>> root = ET.fromstring(junit_xml(doc))
-    >>> [(c.get("classname"), c.get("name")) for c in root.iter("testcase")], root.get("failures")
-    ([('schedules', 'schedules.two-timescale.ratio'), ('schedules', 'schedules.two-timescale.ratio :: main')], '0')
+    >>> cases = list(root.iter("testcase"))            # the claim, then each of its parts
+    >>> cases[0].get("name"), len(cases) == 1 + len(doc["claims"][0]["parts"]), {c.get("classname") for c in cases}
+    ('schedules.two-timescale.ratio', True, {'schedules'})
+    >>> root.get("failures")
+    '0'
     """
     root = ET.Element("testsuites", name="stochopt verify")
     suites = {}
