@@ -118,11 +118,14 @@ def _failure_message(run: ClaimRun) -> str:
         lines.append(f"{c['id']}: {c['status']} (verified at {seeds_ok}/{len(c['by_seed'])} seeds)")
         figures = {p["name"]: [os.path.join(run.report_dir, f["file"]) for kind in ("check", "control")
                                for f in p[kind].get("figures", [])] for p in c["parts"]}
+        reasons = {p["name"]: (p["check"].get("details") or {}).get("reason") for p in c["parts"]}
         for s in c["by_seed"]:
             for p in s["parts"]:
-                flag = "ok  " if p["ok"] else ("n/a " if not p.get("applicable", True) else "BAD ")
-                lines.append(f"  {flag}seed {s['seed']}, part '{p['name']}': check {verdict_text(p['check'])}; "
-                             f"control {verdict_text(p['control'])}")
+                if not p.get("applicable", True):
+                    lines.append(f"  n/a seed {s['seed']}, part '{p['name']}': not applicable: {reasons.get(p['name'])}")
+                    continue
+                lines.append(f"  {'ok ' if p['ok'] else 'BAD'} seed {s['seed']}, part '{p['name']}': check "
+                             f"{verdict_text(p['check'])}; control {verdict_text(p['control'])}")
         for part, files in figures.items():
             if files:
                 lines.append(f"  figures of '{part}': {', '.join(files)}")
