@@ -139,11 +139,11 @@ def _verdict_cells(verdict):
 def _print_results(results, n_seeds):
     width = max([len(r.claim.id) for r in results] + [len("  " + p.name) for r in results for p in r.parts] + [5])
     width = min(width, 60)
-    print(f"{'claim / part':<{width}}  {'check':<13} {'control':<13} {'statistic':>11} {'threshold':>10}  "
+    print(f"{'claim / part':<{width}}  {'check':<14} {'control':<14} {'statistic':>11} {'threshold':>10}  "
           f"{'seeds ok':>8}  time")
     for r in results:
         seeds_ok = sum(s.ok for s in r.by_seed)
-        print(f"{r.claim.id:<{width}}  {r.status.upper():<27} {'':>11} {'':>10}  {seeds_ok:>4}/{len(r.by_seed):<3}  "
+        print(f"{r.claim.id:<{width}}  {r.status.upper():<29} {'':>11} {'':>10}  {seeds_ok:>4}/{len(r.by_seed):<3}  "
               f"{r.elapsed:.1f}s")
         for j, p in enumerate(r.parts):
             stat, thr = _verdict_cells(p.check)
@@ -151,7 +151,7 @@ def _print_results(results, n_seeds):
             flag = "" if all(s.parts[j].ok or not s.parts[j].applicable for s in r.by_seed) else "   <-- " + \
                 "; ".join(sorted({m for s in r.by_seed for m in s.parts[j].problems}))[:120]
             name = ("  " + p.name)[:width]
-            print(f"{name:<{width}}  {p.check.status:<13} {p.control.status:<13} {stat:>11} {thr:>10}  "
+            print(f"{name:<{width}}  {p.check.status:<14} {p.control.status:<14} {stat:>11} {thr:>10}  "
                   f"{part_ok:>4}/{len(r.by_seed):<3}{flag}")
 
 

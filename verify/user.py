@@ -162,8 +162,16 @@ class UserRun:
 
 # =============================================================================== directions
 def _fmt_vec(v) -> str:
-    v = np.atleast_1d(np.asarray(v, dtype=float))
+    v = np.atleast_1d(np.asarray(v, dtype=float)) + 0.0  # + 0.0: no "-0" in messages
     return "[" + ", ".join(f"{x:.6g}" for x in v[:8]) + (", ...]" if v.size > 8 else "]")
+
+
+def _readable(bad, *points) -> int:
+    """Among the violating rows ``bad`` (a mask), the one whose points are nearest to unit scale:
+    the counterexample a reader can check by hand."""
+    scale = np.max([np.max(np.abs(p), axis=-1) for p in points], axis=0)
+    distance = np.abs(np.log10(np.maximum(scale, 1e-300)))
+    return int(np.argmin(np.where(bad, distance, np.inf)))
 
 
 class _Failed(Exception):
@@ -233,7 +241,7 @@ def _subgradient(direction, M, Y, label, where, counts):
     tol = RTOL * (np.abs(phi_y) + np.abs(phi_m) + np.sum(np.abs(s * (Y - M)), axis=-1)) + ATOL
     short = bound - phi_y - tol
     if np.any(short > 0):
-        i = int(np.argmax(short / np.maximum(tol, 1e-300)))
+        i = _readable(short > 0, M, Y)
         raise _Failed("subgradient", f"select is not a subgradient of phi: phi(y) < phi(m) + <s, y - m> at "
                                      f"m = {_fmt_vec(M[i])}, y = {_fmt_vec(Y[i])} ({where}; {label}): "
                                      f"phi(y) = {phi_y[i]:.6g} < {bound[i]:.6g}, s = select(m) = {_fmt_vec(s[i])}")
@@ -251,7 +259,7 @@ def _convex(d, rng, label, dim, blocks, counts):
         chord = t * phi_a + (1 - t) * phi_b
         excess = phi_t - chord - RTOL * (np.abs(phi_t) + np.abs(chord)) - ATOL
         if np.any(excess > 0):
-            i = int(np.argmax(excess))
+            i = _readable(excess > 0, A, B)
             raise _Failed("convex", f"phi is not convex along the segment from a = {_fmt_vec(A[i])} to "
                                     f"b = {_fmt_vec(B[i])} ({label}): phi(t a + (1 - t) b) = {phi_t[i]:.6g} > "
                                     f"t phi(a) + (1 - t) phi(b) = {chord[i]:.6g} at t = {t}")
@@ -281,7 +289,7 @@ def _unique_minimum(d, rng, label, dim, blocks, counts):
     _, s = _evaluate(d, nonzero, counts)
     inner = np.sum(s * nonzero, axis=-1)
     if np.any(inner <= 0):
-        i = int(np.argmin(inner))
+        i = _readable(inner <= 0, nonzero)
         raise _Failed("unique-minimum", f"phi does not have its unique minimum at 0: <select(m), m> = "
                                         f"{inner[i]:.6g} <= 0 at m = {_fmt_vec(nonzero[i])} ({label})")
     counts["unique-minimum"] += int(nonzero.shape[0])
