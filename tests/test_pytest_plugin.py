@@ -60,17 +60,21 @@ def test_the_marker_passes_for_a_valid_direction_and_method(user_suite):
     result.assert_outcomes(passed=3)
 
 
-def test_the_marker_fails_with_the_statistic_for_a_broken_method(user_suite):
+def test_the_marker_fails_with_the_statistic_for_a_broken_method_or_direction(user_suite):
     user_suite.makepyfile(test_mine=f'''
         import pytest
 
         @pytest.mark.stochopt_claim("zzplugin.descent", method="{MODULE}:forgets_schedule", mode="quick", seeds="0")
         def test_my_method():
             pass
+
+        @pytest.mark.stochopt_claim("zzplugin.descent", direction="{MODULE}:Backwards")
+        def test_my_direction():
+            pass
     ''')
     result = user_suite.runpytest("-p", "verify.pytest_plugin", "-q")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([  # the broken method: through the statistic
         "*stochopt claims NOT VERIFIED (mode quick, seed 0; method stochopt_plugin_user:forgets_schedule)*",
         "*zzplugin.descent: not verified (verified at 0/1 seeds)*",
         "*BAD seed 0, part 'shrinks': check fail: statistic 0.2314 <= threshold 0.1; control fail: statistic 0.2314 "
@@ -78,21 +82,12 @@ def test_the_marker_fails_with_the_statistic_for_a_broken_method(user_suite):
         "*figures of 'shrinks': */figures/zzplugin.descent--shrinks-check-1.png*",
         "*report: */report.html (also report.md, results.json)*",
     ])
-
-
-def test_the_marker_reports_a_violated_assumption(user_suite):
-    user_suite.makepyfile(test_mine=f'''
-        import pytest
-
-        @pytest.mark.stochopt_claim("zzplugin.descent", direction="{MODULE}:Backwards")
-        def test_my_direction():
-            pass
-    ''')
-    result = user_suite.runpytest("-p", "verify.pytest_plugin", "-q")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*assumptions of the direction stochopt_plugin_user:Backwards: VIOLATED*",
-                                 "*FAIL*subgradient: select is not a subgradient of phi: phi(y) < phi(m) + <s, y - m>*",
-                                 "*zzplugin.descent: not applicable*"])
+    result.stdout.fnmatch_lines([  # the broken direction: through its assumptions
+        "*assumptions of the direction stochopt_plugin_user:Backwards: VIOLATED*",
+        "*FAIL*subgradient: select is not a subgradient of phi: phi(y) < phi(m) + <s, y - m>*",
+        "*zzplugin.descent: not applicable*",
+        "*n/a seed 0, part 'shrinks': not applicable: assumption 'subgradient' violated*",
+    ])
 
 
 def test_a_wrong_marker_is_a_usage_error(user_suite):

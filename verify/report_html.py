@@ -113,6 +113,9 @@ SCRIPT = """
   });
   family.addEventListener("change", filter);
   verdict.addEventListener("change", filter);
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+  });
   filter();
 })();
 """
