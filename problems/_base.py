@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "readonly"]
+__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "readonly",
+           "not_representable"]
 
 # Clarke generators are enumerated explicitly; beyond this many the set is refused, not truncated.
 MAX_GENERATORS = 4096
@@ -74,6 +75,18 @@ def check_choice(name: str, value, choices) -> str:
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise ValueError(f"unknown {name} {value!r}.{hint} Accepted: {', '.join(map(repr, choices))}")
+
+
+def not_representable(name: str) -> ValueError:
+    """The error for a Clarke set whose generators overflow float64 at the given point.
+
+    >>> str(not_representable("cb2")).startswith("the Clarke subdifferential of 'cb2'")
+    True
+    """
+    return ValueError(
+        f"the Clarke subdifferential of {name!r} at this x is not representable in float64: a piece or its "
+        "gradient overflows (|value| > 1.8e308). Use a point where f(x) is finite"
+    )
 
 
 def readonly(a) -> np.ndarray:
@@ -294,6 +307,35 @@ class Problem:
     def _oracle(self, x, idx):
         return self._grad(x)
 
+    # -- unchecked paths: a caller that validated its inputs once (the engine does, at the start of
+    # a run) calls these every step. Same results as the checked methods, bit for bit.
+    def unchecked_value(self, x: np.ndarray) -> np.ndarray:
+        """``value`` for a float64 array x (..., d), without input checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("dem").unchecked_value(np.array([[0.0, -3.0]])).tolist()
+        [-3.0]
+        """
+        return self._value(np.ascontiguousarray(x))
+
+    def unchecked_grad(self, x: np.ndarray) -> np.ndarray:
+        """``grad`` for a float64 array x (..., d), without input checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("dem").unchecked_grad(np.array([2.0, 0.0])).tolist()
+        [5.0, 1.0]
+        """
+        return self._grad(np.ascontiguousarray(x))
+
+    def unchecked_oracle(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``oracle`` for float64 x (..., d) and int64 idx (..., b) in [0, n_samples), without checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("artifact-sum-rule").unchecked_oracle(np.zeros((2, 1)), np.array([[0], [1]])).tolist()
+        [[-1.0], [1.0]]
+        """
+        return self._oracle(np.ascontiguousarray(x), idx)
+
     def clarke(self, x, tol: float = 1e-9) -> np.ndarray:
         """Generators (m, d) whose convex hull is the Clarke subdifferential at one point x (d,).
 
@@ -307,7 +349,10 @@ class Problem:
         if not self.has_clarke:
             raise ValueError(f"problem {self.name!r} has no exact Clarke subdifferential ({self.clarke_note})")
         tol = check_real("tol", tol, low=0.0)
-        return self._clarke(self._as_point(x), tol)
+        generators = self._clarke(self._as_point(x), tol)
+        if not np.all(np.isfinite(generators)):
+            raise not_representable(self.name)
+        return generators
 
     # -- metadata
     def describe(self) -> dict:
