@@ -27,7 +27,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ._checks import Interval, as_float_array
+from ._checks import REAL, Interval, as_float_array
 from .schedules import Schedule, as_schedule
 
 __all__ = ["State", "Method", "Hyper"]
@@ -63,15 +63,20 @@ class State:
 
 @dataclass(frozen=True)
 class Hyper:
-    """A validated hyperparameter: its name, accepted range and value (a Schedule)."""
+    """A validated hyperparameter: its name, value (a Schedule) and accepted range.
+
+    The range is checked at construction (k = 0) and again by the engine for every step it
+    runs, since a schedule's later values are only known when they are evaluated.
+    """
 
     name: str
     schedule: Schedule
     original: object
+    interval: Interval = REAL
 
     @classmethod
     def make(cls, name: str, value, interval: Interval) -> "Hyper":
-        return cls(name, as_schedule(name, value, interval), value)
+        return cls(name, as_schedule(name, value, interval), value, interval)
 
     def at(self, k: int, replica_ids):
         return self.schedule(k, replica_ids)
@@ -114,6 +119,16 @@ class Method:
         self.time_hyper = time_hyper
         self.blocks = blocks
         self.replicas = _common_replicas(self.hyper)
+
+    @property
+    def buffer_names(self) -> list:
+        """Names of the method's buffers (``state.buffers`` keys)."""
+        return list(self._buffers)
+
+    @property
+    def rule(self) -> Rule:
+        """The update rule ``rule(x, buffers, g, h, k) -> (x_new, buffers_new)`` (the engine calls it)."""
+        return self._rule
 
     # ------------------------------------------------------------------ public API
     def init(self, x0, replica_ids=None) -> State:
