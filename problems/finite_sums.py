@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import FiniteSum, batch_mean, bdot, check_int, check_real, rowsum, zonotope
+from ._base import FiniteSum, batch_mean, bdot, check_int, check_real, einsum, rowsum, zonotope
 from ._piecewise import Piecewise
 
 __all__ = ["L1Regression", "HingeSVM", "MaxAffine", "Lasso", "PhaseRetrieval", "Quadratic", "Logistic"]
@@ -33,14 +33,15 @@ def _gather_dot(A, x, idx):
     of replicas (no BLAS across the replica axis) and builds no (..., b, d) product. The
     callers then work in place on the (..., b) result: no further temporaries of that size.
     """
-    rows = A[idx]
-    return rows, np.einsum("...bd,...d->...b", rows, np.ascontiguousarray(x), optimize=False)
+    rows = np.take(A, idx, axis=0)
+    return rows, einsum("...bd,...d->...b", rows, np.ascontiguousarray(x))
 
 
 def _weighted_mean(coef, rows):
     """(1/b) sum_j coef_j rows_j: (..., b), (..., b, d) -> (..., d), replica-stable."""
-    out = np.einsum("...b,...bd->...d", np.ascontiguousarray(coef), rows, optimize=False)
-    out /= rows.shape[-2]
+    out = einsum("...b,...bd->...d", np.ascontiguousarray(coef), rows)
+    if rows.shape[-2] > 1:  # dividing by 1 changes nothing
+        out /= rows.shape[-2]
     return out
 
 
@@ -64,7 +65,7 @@ class _Data(FiniteSum):
 
     def _full(self, x, coef):
         """(1/N) sum_i coef_i a_i for coef (..., N) -> (..., d)."""
-        return np.einsum("...n,nj->...j", coef, self.A, optimize=False) / self.n
+        return einsum("...n,nj->...j", coef, self.A) / self.n
 
 
 class L1Regression(_Data):
@@ -160,7 +161,7 @@ class HingeSVM(_Data):
 
     def _grad(self, x):
         m = bdot(x, self._ya)
-        return np.einsum("...n,nj->...j", np.where(m < 1, -1.0, 0.0), self._ya, optimize=False) / self.n + self.lam * x
+        return einsum("...n,nj->...j", np.where(m < 1, -1.0, 0.0), self._ya) / self.n + self.lam * x
 
     def _oracle(self, x, idx):
         rows, m = _gather_dot(self._ya, x, idx)
@@ -455,7 +456,7 @@ class Logistic(_Data):
         from scipy.special import expit
 
         coef = -expit(-bdot(x, self._ya))
-        return np.einsum("...n,nj->...j", coef, self._ya, optimize=False) / self.n + self.lam * x
+        return einsum("...n,nj->...j", coef, self._ya) / self.n + self.lam * x
 
     def _oracle(self, x, idx):
         from scipy.special import expit

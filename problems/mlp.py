@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import FiniteSum, check_choice, check_int, check_real, rowsum
+from ._base import FiniteSum, check_choice, check_int, check_real, einsum, rowsum
 
 __all__ = ["ReluMLP"]
 
 
 def _mm(W, a):
     """Batched layer product: W (..., o, i), a (..., b, i) -> (..., b, o); replica-stable."""
-    return np.einsum("...oi,...bi->...bo", W, a, optimize=False)
+    return einsum("...oi,...bi->...bo", W, a)
 
 
 class ReluMLP(FiniteSum):
@@ -178,9 +178,9 @@ class ReluMLP(FiniteSum):
         grads = []
         for k in range(len(self.hidden), -1, -1):
             grads.append(rowsum(np.swapaxes(delta, -1, -2)))  # bias: sum over the batch
-            grads.append(np.einsum("...bo,...bi->...oi", delta, acts[k], optimize=False))
+            grads.append(einsum("...bo,...bi->...oi", delta, acts[k]))
             if k > 0:
-                delta = np.einsum("...bo,...oi->...bi", delta, layers[2 * k], optimize=False)
+                delta = einsum("...bo,...oi->...bi", delta, layers[2 * k])
                 delta *= self._relu_slope(zs[k - 1])
         grads.reverse()
         lead = x.shape[:-1]

@@ -394,7 +394,7 @@ class _Loop:
             self._record({n: rows[k - block.start:] for n, rows in block.recorded.items()})
             stop = any(cb(k, carry.state(c.replica_ids)) is True for cb in c.callbacks)
             self.bar.update(k)
-        if c.checkpoint_every is not None and k % c.checkpoint_every == 0 and not stop:
+        if c.checkpoint_every is not None and k % c.checkpoint_every == 0 and k < c.steps and not stop:
             _save_checkpoint(self.recorder.trace(carry, c, self.meta), c.checkpoint, final=False)
         self.next_event = self._next_event(k)
         return stop

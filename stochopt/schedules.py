@@ -148,9 +148,13 @@ def _stack_per_step(schedule, ks, replica_ids) -> np.ndarray:
     rows, shape = [], None
     for k in ks.tolist():
         try:
-            value = np.asarray(schedule(k, replica_ids), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"the schedule gives no real value at step k = {k}: {exc}") from exc
+            raw = schedule(k, replica_ids)
+        except Exception as exc:  # a user's function: say where it failed
+            raise ValueError(f"the schedule failed at step k = {k}: {type(exc).__name__}: {exc}") from exc
+        value = np.asarray(raw)
+        if value.dtype.kind not in "iuf":
+            raise ValueError(f"the schedule gives {raw!r} at step k = {k}, not a real number or array of them")
+        value = value.astype(float, copy=False)
         if value.ndim > 1 or (shape is not None and value.shape != shape):
             expected = "a scalar or a 1-D array" if shape is None else f"shape {shape} as at step k = {ks[0]}"
             raise ValueError(f"the schedule gives an array of shape {value.shape} at step k = {k}; expected {expected}")
