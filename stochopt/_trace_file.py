@@ -144,7 +144,8 @@ def _check_memory(declared: dict, path: str) -> None:
 
 def _build(cls, arrays: dict, header: dict, path: str):
     k, final_k = arrays["k"], int(arrays["final_k"])
-    if k[0] < 0 or np.any(np.diff(k) <= 0) or final_k != int(k[-1]) or final_k > header["meta"]["steps"]:
+    # final_k is the last record, or beyond it in a checkpoint written between two records
+    if k[0] < 0 or np.any(np.diff(k) <= 0) or not int(k[-1]) <= final_k <= header["meta"]["steps"]:
         raise _bad(path, f"recorded steps must increase from k >= 0 up to final_k <= steps; got k = "
                          f"{k[:3].tolist()}...{k[-2:].tolist()}, final_k = {final_k}")
     diverged = arrays["diverged_step"]

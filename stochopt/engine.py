@@ -331,6 +331,8 @@ class _Loop:
                 idx = self._indices(start, size)
                 if self._run_block(_Block(start, size, typed, recorded, eta, idx)):
                     break
+        if self.recorder.k[self.recorder.n - 1] != self.carry.k:  # a resume that dropped an off-grid record
+            self._record(self.plan.record_row(self.carry.k))
         self.bar.update(config.steps)
         trace = self.recorder.trace(self.carry, config, self.meta)
         if config.checkpoint is not None:

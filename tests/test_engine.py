@@ -281,3 +281,27 @@ def test_every_registered_problem_runs_replica_alone_as_among_three():
         together = stochopt.run(stochopt.heavy_ball(lr=1e-3), p, replicas=3, **kw)
         alone = stochopt.run(stochopt.heavy_ball(lr=1e-3), p, replica_ids=[2], **kw)
         assert np.array_equal(together.x[:, 2], alone.x[:, 0], equal_nan=True), name
+
+
+def test_a_checkpoint_between_records_loads_and_resumes(tmp_path):
+    """A crash after a checkpoint written between two records: the file loads and resumes exactly."""
+    path = tmp_path / "ck.npz"
+    full = _run(replicas=2)
+
+    def crash(k, state):
+        if k == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(replicas=2, checkpoint=path, checkpoint_every=15, callbacks=[crash])  # records every 10
+    ck = stochopt.Trace.load(path)
+    assert ck.final_state.k == 15 and ck.k.tolist() == [0, 10]
+    resumed = _run(replicas=2, resume=ck)
+    for field in ("k", "x", "value", "time", "momentum_norm"):
+        assert np.array_equal(getattr(resumed, field), getattr(full, field)), field
+
+
+def test_resuming_to_the_same_step_keeps_the_final_record():
+    part = _run(replicas=2, steps=25)  # records 0, 10, 20, 25
+    again = _run(replicas=2, steps=25, resume=part)
+    assert again.k.tolist() == [0, 10, 20, 25] and np.array_equal(again.x, part.x)
