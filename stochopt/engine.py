@@ -240,10 +240,10 @@ class _HyperPlan:
         for start, stop in self.bounds:
             values = self.evaluate(start, stop)
             size += sum(values[n].nbytes for n in self.varying)
-            if kept is not None:
-                kept = kept if size <= _CACHE_BYTES else None
-            if kept is not None:
+            if kept is not None and size <= _CACHE_BYTES:
                 kept.append(values)
+            else:
+                kept = None
         return kept
 
     def block(self, i: int) -> tuple:

@@ -122,7 +122,7 @@ def make_config(opt, problem, steps, replicas=1, seed=0, batch_size=None, record
                        _callbacks(callbacks), _flag("progress", progress, allow_none=True), resume,
                        _flag("record_x", record_x), _destination(checkpoint), checkpoint_every)
     if resume is not None:
-        check_resume(config)
+        _check_resume(config)
     _check_memory(config)
     return config
 
@@ -228,7 +228,7 @@ def _destination(path) -> str | None:
 _SAME = ("method", "problem", "problem_params", "seed", "batch_size", "record_every", "x0_radius")
 
 
-def check_resume(config: RunConfig) -> None:
+def _check_resume(config: RunConfig) -> None:
     """Refuse a resume whose configuration differs from the trace's in anything that shapes the run."""
     trace, new = config.resume, config.meta()
     old = trace.meta
@@ -288,7 +288,17 @@ def _warn_unverified(description) -> None:
 
 # ---------------------------------------------------------------------- memory
 def estimate_memory(config: RunConfig) -> dict:
-    """Bytes the run will hold: records (all of them, preallocated) and the state with its scratch."""
+    """Bytes the run will hold: records (all of them, preallocated) and the state with its scratch.
+
+    >>> import numpy as np, stochopt
+    >>> class Q:
+    ...     n_samples, x0 = 1, np.zeros(10)
+    ...     def value(self, x): return np.sum(x * x, axis=-1)
+    ...     def oracle(self, x, idx): return 2 * x
+    >>> need = estimate_memory(make_config(stochopt.sgd(lr=0.1), Q(), steps=1000, replicas=100))
+    >>> need["record_count"], need["records"] > 100 * 10 * 8 * 500
+    (502, True)
+    """
     R, d = config.replicas, config.dim
     itemsize = (config.x0 if config.resume is None else config.resume.final_state.x).dtype.itemsize
     n_hyper = len(config.opt.hyper)

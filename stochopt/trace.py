@@ -138,6 +138,12 @@ def atomic_write(path, write) -> None:
     the file it replaces, or the default mode for new files (0666 less the umask). Temporaries
     left by a killed save (of this host, whose process is gone) are removed on the next save
     into the same directory.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> atomic_write(path, lambda f: f.write(b"hello"))
+    >>> open(path).read(), os.listdir(os.path.dirname(path))
+    ('hello', ['notes.txt'])
     """
     target = os.path.realpath(os.fspath(path))
     directory, base = os.path.split(target)
@@ -205,7 +211,11 @@ def _alive(pid: int) -> bool:
 
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown."""
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None if unknown.
+
+    >>> free = available_memory(); free is None or free > 0
+    True
+    """
     try:
         with open("/proc/meminfo") as f:
             for line in f:
