@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "einsum", "readonly",
+__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "readonly",
            "not_representable"]
 
 # Clarke generators are enumerated explicitly; beyond this many the set is refused, not truncated.
@@ -100,24 +100,17 @@ def readonly(a) -> np.ndarray:
     return out
 
 
+def _einsum(subscripts: str, *operands) -> np.ndarray:
+    return np.einsum(subscripts, *operands, optimize=False)
+
+
 try:  # the C function np.einsum(..., optimize=False) calls, without its Python-level argument handling
-    from numpy._core.multiarray import c_einsum as _c_einsum
+    from numpy._core.multiarray import c_einsum as einsum
 except ImportError:  # pragma: no cover - older NumPy
-    _c_einsum = None
-
-
-def einsum(subscripts: str, *operands) -> np.ndarray:
-    """``np.einsum(subscripts, *operands, optimize=False)``, the same C loop, with less call overhead.
-
-    Without optimisation einsum contracts each replica in the same order whatever the number of
-    replicas (no BLAS across the replica axis): batched results equal per-replica ones.
-
-    >>> einsum("ij,j->i", np.eye(2), np.ones(2)).tolist()
-    [1.0, 1.0]
-    """
-    if _c_einsum is None:  # pragma: no cover
-        return np.einsum(subscripts, *operands, optimize=False)
-    return _c_einsum(subscripts, *operands)
+    einsum = _einsum
+# ``einsum(subscripts, *operands)`` is ``np.einsum(subscripts, *operands, optimize=False)``: without
+# optimisation einsum contracts each replica in the same order whatever the number of replicas
+# (no BLAS across the replica axis), so batched results equal per-replica ones.
 
 
 def bdot(x: np.ndarray, mat: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ def _gather_dot(A, x, idx):
     of replicas (no BLAS across the replica axis) and builds no (..., b, d) product. The
     callers then work in place on the (..., b) result: no further temporaries of that size.
     """
-    rows = np.take(A, idx, axis=0)
+    rows = A.take(idx, axis=0)
     return rows, einsum("...bd,...d->...b", rows, np.ascontiguousarray(x))
 
 
