@@ -36,7 +36,8 @@ import numpy as np
 from . import streams
 from ._checks import check_schedule_block
 from .base import State
-from .run_config import ProblemCalls, RunConfig, make_config
+from .problem_calls import ProblemCalls
+from .run_config import RunConfig, make_config
 from .schedules import Constant
 from .trace import Trace, atomic_write
 

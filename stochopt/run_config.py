@@ -3,9 +3,7 @@
 Every argument of ``stochopt.run`` goes through ``make_config``: each error names the argument
 and the accepted range. A resumed run is checked against its trace (everything that determines
 the trajectory), the memory the records and the state will take is estimated against what the
-machine has, and a checkpoint's destination is tried. ``ProblemCalls`` then gives the engine
-the problem's functions: the checked ones on first use (their output is checked too), then the
-unchecked fast paths (``unchecked_oracle`` and friends) when the problem has them.
+machine has, and a checkpoint's destination is tried.
 
 >>> import numpy as np, stochopt
 >>> from stochopt.run_config import make_config
@@ -35,7 +33,7 @@ from ._checks import NONNEGATIVE, as_float_array, check_int, check_real
 from .base import Method
 from .trace import Trace, available_memory
 
-__all__ = ["RunConfig", "make_config", "ProblemCalls", "estimate_memory"]
+__all__ = ["RunConfig", "make_config", "estimate_memory"]
 
 MAX_REPLICA_ID = 2**63 - 1
 # Arrays of (x-sized) scratch a step allocates besides the state: gradient, new iterate, temporaries.
@@ -339,53 +337,3 @@ def _versions() -> dict:
     from . import __version__
 
     return {"stochopt": __version__, "numpy": np.__version__, "python": platform.python_version()}
-
-
-class ProblemCalls:
-    """The problem's value and stochastic gradient as the engine calls them.
-
-    The first call of each goes through the problem's public (checked) method and its output
-    is checked (shape, dtype); later calls go to the unchecked fast path when the problem has
-    one (``unchecked_value``, ``unchecked_oracle``, ``unchecked_grad``) and x is float64.
-    """
-
-    def __init__(self, problem, batch_size, replicas: int, dim: int, dtype):
-        self._shape = (replicas, dim)
-        fast = dtype == np.float64 and all(callable(getattr(problem, f"unchecked_{n}", None))
-                                           for n in ("value", "oracle", "grad"))
-        self._checked_value = problem.value
-        self._fast_value = problem.unchecked_value if fast else problem.value
-        self._checked_gradient = _gradient_of(problem, batch_size, replicas, fast=False)
-        self._fast_gradient = _gradient_of(problem, batch_size, replicas, fast=fast)
-        self._what = "oracle(x, idx)" if batch_size is not None else "grad(x)"
-        self.value = self._first_value
-        self.gradient = self._first_gradient
-
-    def _first_value(self, x):
-        v = np.asarray(self._checked_value(x))
-        if v.shape != self._shape[:1] or v.dtype.kind not in "fiu":
-            raise ValueError(f"problem.value(x) must return one real value per replica, shape {self._shape[:1]} "
-                             f"for x of shape {self._shape}; got shape {v.shape}, dtype {v.dtype}")
-        self.value = self._fast_value
-        return v.astype(float, copy=False)
-
-    def _first_gradient(self, x, idx):
-        g = np.asarray(self._checked_gradient(x, idx))
-        if g.shape != self._shape or g.dtype.kind != "f":
-            raise ValueError(f"problem.{self._what} must return a float array of x's shape {self._shape}; "
-                             f"got shape {g.shape}, dtype {g.dtype}")
-        self.gradient = self._fast_gradient
-        return g
-
-
-def _gradient_of(problem, batch_size, replicas: int, fast: bool):
-    """``gradient(x, idx)``: the minibatch oracle, or the full-batch gradient (idx is then None)."""
-    prefix = "unchecked_" if fast else ""
-    if batch_size is not None:
-        return getattr(problem, prefix + "oracle")
-    if hasattr(problem, "grad"):
-        full = getattr(problem, prefix + "grad")
-        return lambda x, idx: full(x)
-    oracle = getattr(problem, prefix + "oracle")
-    every = np.broadcast_to(np.arange(int(problem.n_samples)), (replicas, int(problem.n_samples)))
-    return lambda x, idx: oracle(x, every)

@@ -305,3 +305,30 @@ def test_resuming_to_the_same_step_keeps_the_final_record():
     part = _run(replicas=2, steps=25)  # records 0, 10, 20, 25
     again = _run(replicas=2, steps=25, resume=part)
     assert again.k.tolist() == [0, 10, 20, 25] and np.array_equal(again.x, part.x)
+
+
+def test_calls_split_over_threads_give_the_same_numbers(monkeypatch):
+    """Large calls are split into slices of replicas computed in threads: bit for bit the same."""
+    import problems
+    from stochopt import problem_calls
+
+    runs, split_calls = {}, []
+    original = problem_calls._SplitRows.__call__
+    monkeypatch.setattr(problem_calls._SplitRows, "__call__",
+                        lambda self, x, idx=None: split_calls.append(1) or original(self, x, idx))
+    for split in (False, True):
+        monkeypatch.setattr(problem_calls, "MIN_SPLIT_VALUES", 1 if split else 2**62)
+        monkeypatch.setenv("STOCHOPT_THREADS", "3")
+        for name, kw, batch in [("l1-regression", dict(n=30, d=4), 3), ("relu-mlp", dict(hidden=(4,), n=20), 2),
+                                ("chained-lq", dict(n=5), None)]:
+            p = problems.get(name, **kw)
+            t = stochopt.run(stochopt.heavy_ball(lr=0.01), p, steps=20, replicas=7, batch_size=batch,
+                             record_every=5, x0_radius=0.1)
+            runs[split, name] = t
+    for name in ("l1-regression", "relu-mlp", "chained-lq"):
+        a, b = runs[False, name], runs[True, name]
+        assert np.array_equal(a.x, b.x) and np.array_equal(a.value, b.value), name
+    assert len(split_calls) >= 3 * 19
+    monkeypatch.setenv("STOCHOPT_THREADS", "zero")
+    with pytest.raises(ValueError, match="STOCHOPT_THREADS"):
+        problem_calls.threads_available()
