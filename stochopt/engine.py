@@ -113,12 +113,12 @@ def freeze_diverged(frozen: np.ndarray, x_old: np.ndarray, buffers_old, x_new: n
     return keep(x_new, x_old), {n: keep(b, buffers_old[n]) for n, b in buffers_new.items()}
 
 
-def _all_finite(x: np.ndarray, buffers) -> bool:
+def _all_finite(x: np.ndarray, buffers, _sum=np.add.reduce, _isfinite=math.isfinite) -> bool:
     """One reduction per array: a sum is finite when every entry is (or, rarely, overflows)."""
-    total = np.add.reduce(x, axis=None)
+    total = _sum(x, None)
     for b in buffers.values():
-        total = total + np.add.reduce(b, axis=None)
-    return math.isfinite(total)
+        total += _sum(b, None)
+    return _isfinite(total)
 
 
 def _nonfinite_rows(x: np.ndarray, buffers) -> np.ndarray:
