@@ -25,7 +25,7 @@ import inspect
 from ._base import FiniteSum, Problem
 from . import artifacts, classic, finite_sums, mlp, noisy, scalable
 
-__all__ = ["Problem", "FiniteSum", "get", "names", "table", "REGISTRY"]
+__all__ = ["Problem", "FiniteSum", "get", "names", "table", "canonical_name", "REGISTRY"]
 
 #: name -> problem class (each class takes keyword parameters only).
 REGISTRY = {
@@ -86,17 +86,36 @@ def get(name: str, **params) -> Problem:
     Traceback (most recent call last):
     ...
     TypeError: problem 'chained-lq' has no parameter 'm'; accepted: n
+    >>> problems.get("L1_Regression").name      # other spellings are normalised
+    'l1-regression'
     """
-    if name not in REGISTRY:
-        close = difflib.get_close_matches(str(name), list(REGISTRY), n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown problem {name!r}.{hint} Accepted: {', '.join(map(repr, REGISTRY))}")
+    name = canonical_name(name)
     cls = REGISTRY[name]
     accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     for key in params:
         if key not in accepted:
             raise TypeError(f"problem {name!r} has no parameter {key!r}; accepted: {', '.join(accepted) or '(none)'}")
     return cls(**params)
+
+
+def canonical_name(name) -> str:
+    """The registered spelling of a problem name: lower case, words joined by hyphens.
+
+    "l1_regression", "L1-Regression" and "l1 regression" all mean "l1-regression". An unknown
+    name raises ValueError listing close matches.
+
+    >>> import problems
+    >>> problems.canonical_name("Chained_CB3_1")
+    'chained-cb3-1'
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"a problem name must be a string (see problems.names()); got {name!r}")
+    spelled = "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+    if spelled in REGISTRY:
+        return spelled
+    close = difflib.get_close_matches(spelled, list(REGISTRY), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise ValueError(f"unknown problem {name!r}.{hint} Accepted: {', '.join(map(repr, REGISTRY))}")
 
 
 def table() -> list:

@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "readonly"]
+__all__ = ["Problem", "FiniteSum", "check_int", "check_real", "check_choice", "bdot", "readonly",
+           "not_representable"]
 
 # Clarke generators are enumerated explicitly; beyond this many the set is refused, not truncated.
 MAX_GENERATORS = 4096
@@ -76,6 +77,18 @@ def check_choice(name: str, value, choices) -> str:
     raise ValueError(f"unknown {name} {value!r}.{hint} Accepted: {', '.join(map(repr, choices))}")
 
 
+def not_representable(name: str) -> ValueError:
+    """The error for a Clarke set whose generators overflow float64 at the given point.
+
+    >>> str(not_representable("cb2")).startswith("the Clarke subdifferential of 'cb2'")
+    True
+    """
+    return ValueError(
+        f"the Clarke subdifferential of {name!r} at this x is not representable in float64: a piece or its "
+        "gradient overflows (|value| > 1.8e308). Use a point where f(x) is finite"
+    )
+
+
 def readonly(a) -> np.ndarray:
     """A float64 copy of ``a`` that cannot be written to (problem metadata is immutable).
 
@@ -87,13 +100,26 @@ def readonly(a) -> np.ndarray:
     return out
 
 
+def _einsum(subscripts: str, *operands) -> np.ndarray:
+    return np.einsum(subscripts, *operands, optimize=False)
+
+
+try:  # the C function np.einsum(..., optimize=False) calls, without its Python-level argument handling
+    from numpy._core.multiarray import c_einsum as einsum
+except ImportError:  # pragma: no cover - older NumPy
+    einsum = _einsum
+# ``einsum(subscripts, *operands)`` is ``np.einsum(subscripts, *operands, optimize=False)``: without
+# optimisation einsum contracts each replica in the same order whatever the number of replicas
+# (no BLAS across the replica axis), so batched results equal per-replica ones.
+
+
 def bdot(x: np.ndarray, mat: np.ndarray) -> np.ndarray:
     """Rows of ``mat`` (n, d) dotted with batched ``x`` (..., d) -> (..., n), replica-stable.
 
     >>> bdot(np.ones((2, 3)), np.eye(3)).tolist()
     [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
-    return np.einsum("...j,nj->...n", x, mat, optimize=False)
+    return einsum("...j,nj->...n", x, mat)
 
 
 def rowsum(a: np.ndarray) -> np.ndarray:
@@ -294,6 +320,35 @@ class Problem:
     def _oracle(self, x, idx):
         return self._grad(x)
 
+    # -- unchecked paths: a caller that validated its inputs once (the engine does, at the start of
+    # a run) calls these every step. Same results as the checked methods, bit for bit.
+    def unchecked_value(self, x: np.ndarray) -> np.ndarray:
+        """``value`` for a float64 array x (..., d), without input checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("dem").unchecked_value(np.array([[0.0, -3.0]])).tolist()
+        [-3.0]
+        """
+        return self._value(np.ascontiguousarray(x))
+
+    def unchecked_grad(self, x: np.ndarray) -> np.ndarray:
+        """``grad`` for a float64 array x (..., d), without input checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("dem").unchecked_grad(np.array([2.0, 0.0])).tolist()
+        [5.0, 1.0]
+        """
+        return self._grad(np.ascontiguousarray(x))
+
+    def unchecked_oracle(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """``oracle`` for float64 x (..., d) and int64 idx (..., b) in [0, n_samples), without checks.
+
+        >>> import numpy as np, problems
+        >>> problems.get("artifact-sum-rule").unchecked_oracle(np.zeros((2, 1)), np.array([[0], [1]])).tolist()
+        [[-1.0], [1.0]]
+        """
+        return self._oracle(np.ascontiguousarray(x), idx)
+
     def clarke(self, x, tol: float = 1e-9) -> np.ndarray:
         """Generators (m, d) whose convex hull is the Clarke subdifferential at one point x (d,).
 
@@ -307,7 +362,10 @@ class Problem:
         if not self.has_clarke:
             raise ValueError(f"problem {self.name!r} has no exact Clarke subdifferential ({self.clarke_note})")
         tol = check_real("tol", tol, low=0.0)
-        return self._clarke(self._as_point(x), tol)
+        generators = self._clarke(self._as_point(x), tol)
+        if not np.all(np.isfinite(generators)):
+            raise not_representable(self.name)
+        return generators
 
     # -- metadata
     def describe(self) -> dict:

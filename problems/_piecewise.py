@@ -22,7 +22,7 @@ import itertools
 
 import numpy as np
 
-from ._base import MAX_GENERATORS, Problem, rowsum, unique_rows
+from ._base import MAX_GENERATORS, Problem, not_representable, rowsum, unique_rows
 
 __all__ = ["Piecewise", "SmallMax", "Chained"]
 
@@ -73,6 +73,8 @@ class Piecewise(Problem):
         x = self._as_point(x)
         vals = self._pieces(x)
         top = vals.max(axis=-1, keepdims=True)
+        if not np.all(np.isfinite(top)):
+            raise not_representable(self.name)
         active = vals >= top - tol * np.maximum(1.0, np.abs(top))
         return [np.flatnonzero(a).tolist() for a in active]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import FiniteSum, batch_mean, bdot, check_int, check_real, rowsum, zonotope
+from ._base import FiniteSum, batch_mean, bdot, check_int, check_real, einsum, rowsum, zonotope
 from ._piecewise import Piecewise
 
 __all__ = ["L1Regression", "HingeSVM", "MaxAffine", "Lasso", "PhaseRetrieval", "Quadratic", "Logistic"]
@@ -26,23 +26,23 @@ __all__ = ["L1Regression", "HingeSVM", "MaxAffine", "Lasso", "PhaseRetrieval", "
 _SOLVE = 1e-7  # activity threshold used when polishing a solver's answer on its active set
 
 
-def _sign0(t):
-    return np.sign(t)
-
-
 def _gather_dot(A, x, idx):
-    """Rows A[idx] (..., b, d) and their dot products with x (..., d) -> (..., b).
+    """Rows A[idx] (..., b, d) (gathered once) and their dot products with x (..., d) -> (..., b).
 
     einsum without optimisation contracts each replica in the same order whatever the number
-    of replicas (no BLAS across the replica axis) and builds no (..., b, d) product.
+    of replicas (no BLAS across the replica axis) and builds no (..., b, d) product. The
+    callers then work in place on the (..., b) result: no further temporaries of that size.
     """
-    rows = A[idx]
-    return rows, np.einsum("...bd,...d->...b", rows, np.ascontiguousarray(x), optimize=False)
+    rows = A.take(idx, axis=0)
+    return rows, einsum("...bd,...d->...b", rows, np.ascontiguousarray(x))
 
 
 def _weighted_mean(coef, rows):
     """(1/b) sum_j coef_j rows_j: (..., b), (..., b, d) -> (..., d), replica-stable."""
-    return np.einsum("...b,...bd->...d", np.ascontiguousarray(coef), rows, optimize=False) / rows.shape[-2]
+    out = einsum("...b,...bd->...d", np.ascontiguousarray(coef), rows)
+    if rows.shape[-2] > 1:  # dividing by 1 changes nothing
+        out /= rows.shape[-2]
+    return out
 
 
 class _Data(FiniteSum):
@@ -65,7 +65,7 @@ class _Data(FiniteSum):
 
     def _full(self, x, coef):
         """(1/N) sum_i coef_i a_i for coef (..., N) -> (..., d)."""
-        return np.einsum("...n,nj->...j", coef, self.A, optimize=False) / self.n
+        return einsum("...n,nj->...j", coef, self.A) / self.n
 
 
 class L1Regression(_Data):
@@ -97,11 +97,12 @@ class L1Regression(_Data):
         return rowsum(np.abs(bdot(x, self.A) - self.b)) / self.n
 
     def _grad(self, x):
-        return self._full(x, _sign0(bdot(x, self.A) - self.b))
+        return self._full(x, np.sign(bdot(x, self.A) - self.b))
 
     def _oracle(self, x, idx):
         rows, ax = _gather_dot(self.A, x, idx)
-        return _weighted_mean(_sign0(ax - self.b[idx]), rows)
+        ax -= self.b[idx]
+        return _weighted_mean(np.sign(ax, out=ax), rows)
 
     def _solve(self):
         from scipy.optimize import linprog
@@ -160,11 +161,13 @@ class HingeSVM(_Data):
 
     def _grad(self, x):
         m = bdot(x, self._ya)
-        return np.einsum("...n,nj->...j", np.where(m < 1, -1.0, 0.0), self._ya, optimize=False) / self.n + self.lam * x
+        return einsum("...n,nj->...j", np.where(m < 1, -1.0, 0.0), self._ya) / self.n + self.lam * x
 
     def _oracle(self, x, idx):
         rows, m = _gather_dot(self._ya, x, idx)
-        return _weighted_mean(np.where(m < 1, -1.0, 0.0), rows) + self.lam * x
+        g = _weighted_mean(np.where(m < 1, -1.0, 0.0), rows)
+        g += self.lam * x
+        return g
 
     def _solve(self):
         from scipy.optimize import minimize
@@ -284,7 +287,10 @@ class Lasso(_Data):
 
     def _oracle(self, x, idx):
         rows, ax = _gather_dot(self.A, x, idx)
-        return _weighted_mean((ax - self.b[idx]), rows) + self.lam * np.sign(x)
+        ax -= self.b[idx]
+        g = _weighted_mean(ax, rows)
+        g += self.lam * np.sign(x)
+        return g
 
     def _solve(self):
         A, b, N, lam = self.A, self.b, self.n, self.lam
@@ -357,7 +363,12 @@ class PhaseRetrieval(_Data):
 
     def _oracle(self, x, idx):
         rows, ax = _gather_dot(self.A, x, idx)
-        return _weighted_mean((2 * np.sign(ax * ax - self.b[idx]) * ax), rows)
+        coef = ax * ax
+        coef -= self.b[idx]
+        np.sign(coef, out=coef)
+        coef *= 2
+        coef *= ax  # 2 sign((a^T x)^2 - b) a^T x
+        return _weighted_mean(coef, rows)
 
     def _clarke(self, x, tol):
         ax = self.A @ x
@@ -401,7 +412,8 @@ class Quadratic(_Data):
 
     def _oracle(self, x, idx):
         rows, ax = _gather_dot(self.A, x, idx)
-        return _weighted_mean((ax - self.b[idx]), rows)
+        ax -= self.b[idx]
+        return _weighted_mean(ax, rows)
 
     def _solve(self):
         x = np.linalg.lstsq(self.A, self.b, rcond=None)[0]
@@ -444,13 +456,17 @@ class Logistic(_Data):
         from scipy.special import expit
 
         coef = -expit(-bdot(x, self._ya))
-        return np.einsum("...n,nj->...j", coef, self._ya, optimize=False) / self.n + self.lam * x
+        return einsum("...n,nj->...j", coef, self._ya) / self.n + self.lam * x
 
     def _oracle(self, x, idx):
         from scipy.special import expit
 
         rows, m = _gather_dot(self._ya, x, idx)
-        return _weighted_mean(-expit(-m), rows) + self.lam * x
+        np.negative(m, out=m)
+        expit(m, out=m)
+        g = _weighted_mean(np.negative(m, out=m), rows)
+        g += self.lam * x
+        return g
 
     def _solve(self):
         from scipy.special import expit

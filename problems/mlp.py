@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import FiniteSum, check_choice, check_int, check_real, rowsum
+from ._base import FiniteSum, check_choice, check_int, check_real, einsum, rowsum
 
 __all__ = ["ReluMLP"]
 
 
 def _mm(W, a):
     """Batched layer product: W (..., o, i), a (..., b, i) -> (..., b, o); replica-stable."""
-    return np.einsum("...oi,...bi->...bo", W, a, optimize=False)
+    return einsum("...oi,...bi->...bo", W, a)
 
 
 class ReluMLP(FiniteSum):
@@ -121,7 +121,9 @@ class ReluMLP(FiniteSum):
         >>> [w.shape for w in p.unflatten(np.zeros((5, p.dim)))]
         [(5, 3, 2), (5, 3), (5, 1, 3), (5, 1)]
         """
-        x = self._as_x(x)
+        return self._layers(self._as_x(x))
+
+    def _layers(self, x):
         return [x[..., blk[0]:blk[-1] + 1].reshape(x.shape[:-1] + shape) for blk, shape in zip(self.blocks, self.shapes)]
 
     def flatten(self, arrays) -> np.ndarray:
@@ -138,10 +140,11 @@ class ReluMLP(FiniteSum):
     def _forward(self, x, X):
         """Output (..., b) on inputs X ((b, d_in) or (..., b, d_in)), and the cached layers."""
         # contiguous copies: einsum's rounding may depend on memory layout, not only on values
-        layers = [np.ascontiguousarray(a) for a in self.unflatten(x)]
+        layers = [np.ascontiguousarray(a) for a in self._layers(x)]
         a, zs, acts = X, [], [X]
         for k in range(len(self.hidden)):
-            z = _mm(layers[2 * k], a) + layers[2 * k + 1][..., None, :]
+            z = _mm(layers[2 * k], a)
+            z += layers[2 * k + 1][..., None, :]
             a = np.maximum(z, 0.0)
             zs.append(z)
             acts.append(a)
@@ -149,31 +152,45 @@ class ReluMLP(FiniteSum):
         return out, layers, zs, acts
 
     def _loss(self, out, y):
+        """Per-sample loss (..., b)."""
         if self.task == "regression":
             r = out - y
-            return 0.5 * r * r, r
+            return 0.5 * r * r
+        return np.logaddexp(0.0, -y * out)
+
+    def _loss_slope(self, out, y):
+        """Derivative of the per-sample loss in the network's output (..., b)."""
+        if self.task == "regression":
+            return out - y
         from scipy.special import expit
 
-        return np.logaddexp(0.0, -y * out), -y * expit(-y * out)
+        return -y * expit(-y * out)
 
     def _value(self, x):
         out = self._forward(x, self.X)[0]
-        return rowsum(self._loss(out, self.y)[0]) / self.n
+        return rowsum(self._loss(out, self.y)) / self.n
 
     def _backprop(self, x, X, y):
         out, layers, zs, acts = self._forward(x, X)
-        delta = (self._loss(out, y)[1] / out.shape[-1])[..., None]  # (..., b, 1): mean over the batch
+        delta = self._loss_slope(out, y)
+        delta /= out.shape[-1]  # mean over the batch
+        delta = delta[..., None]  # (..., b, 1)
         grads = []
         for k in range(len(self.hidden), -1, -1):
             grads.append(rowsum(np.swapaxes(delta, -1, -2)))  # bias: sum over the batch
-            grads.append(np.einsum("...bo,...bi->...oi", delta, acts[k], optimize=False))
+            grads.append(einsum("...bo,...bi->...oi", delta, acts[k]))
             if k > 0:
-                z = zs[k - 1]
-                slope = np.where(z > 0, 1.0, np.where(z < 0, 0.0, self.relu_prime_at_zero))
-                delta = np.einsum("...bo,...oi->...bi", delta, layers[2 * k], optimize=False) * slope
+                delta = einsum("...bo,...oi->...bi", delta, layers[2 * k])
+                delta *= self._relu_slope(zs[k - 1])
         grads.reverse()
         lead = x.shape[:-1]
         return np.concatenate([g.reshape(lead + (-1,)) for g in grads], axis=-1)
+
+    def _relu_slope(self, z):
+        """relu'(z) with relu'(0) = relu_prime_at_zero (a boolean mask when that is 0: same product)."""
+        if self.relu_prime_at_zero == 0.0:
+            return z > 0
+        return np.where(z > 0, 1.0, np.where(z < 0, 0.0, self.relu_prime_at_zero))
 
     def _grad(self, x):
         return self._backprop(x, self.X, self.y)

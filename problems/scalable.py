@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ._base import MAX_KINKS, Problem, check_int, rowsum, unique_rows
+from ._base import MAX_KINKS, Problem, check_int, einsum, rowsum, unique_rows
 from ._piecewise import Chained, Piecewise
 
 __all__ = [
@@ -102,7 +102,7 @@ class MxHilb(_Scalable):
         return np.zeros(n), 0.0
 
     def _pieces(self, x):
-        hx = np.einsum("...j,nj->...n", x, self.hilbert, optimize=False)
+        hx = einsum("...j,nj->...n", x, self.hilbert)
         return np.concatenate([hx, -hx], axis=-1)[..., None, :]
 
     def _select_grad(self, x, which):

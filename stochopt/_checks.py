@@ -166,3 +166,33 @@ def renamed_argument(new: str, new_value, old: str, old_value, default):
 
     warnings.warn(f"{old} is deprecated; use {new} (same meaning)", DeprecationWarning, stacklevel=3)
     return old_value
+
+
+def check_schedule_block(name: str, values: np.ndarray, interval: Interval, ks: np.ndarray, replicas: int) -> None:
+    """Check a hyperparameter's values for the steps ``ks``: shape (B,) or (B, R), finite, in range.
+
+    A schedule may reach 0 when its interval is open at 0 (a cosine annealed to ``final = 0``
+    stops moving; the value at k = 0 was checked inside the open interval at construction).
+    Errors name the hyperparameter, the first offending step and replica, and the range.
+
+    >>> import numpy as np
+    >>> check_schedule_block("lr", np.array([0.1, -0.1]), POSITIVE, np.array([2, 3]), 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr: the schedule gives -0.1 at step k = 3; lr must be in (0, inf)
+    """
+    if values.shape not in ((ks.shape[0],), (ks.shape[0], replicas)):
+        per_step = values.shape[1:] if values.ndim >= 1 else values.shape
+        raise ValueError(
+            f"{name}: the schedule gives values of shape {per_step} per step (steps k = {ks[0]}..{ks[-1]}); "
+            f"expected a scalar or shape ({replicas},), one value per replica"
+        )
+    lenient = interval if not (interval.low == 0.0 and not interval.low_closed) else \
+        Interval(0.0, interval.high, True, interval.high_closed)
+    finite = np.isfinite(values)
+    if finite.all() and lenient.contains(values).all():
+        return
+    bad = np.argwhere(~(finite & lenient.contains(values)))[0]
+    where = f"step k = {ks[bad[0]]}" + (f", replica {bad[1]}" if values.ndim == 2 else "")
+    what = "finite and in" if not finite.all() else "in"
+    raise ValueError(f"{name}: the schedule gives {float(values[tuple(bad)])!r} at {where}; {name} must be {what} {interval}")

@@ -27,8 +27,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ._checks import Interval, as_float_array
-from .schedules import Schedule, as_schedule
+from ._checks import REAL, Interval, as_float_array
+from .schedules import Constant, Schedule, as_schedule
 
 __all__ = ["State", "Method", "Hyper"]
 
@@ -63,15 +63,20 @@ class State:
 
 @dataclass(frozen=True)
 class Hyper:
-    """A validated hyperparameter: its name, accepted range and value (a Schedule)."""
+    """A validated hyperparameter: its name, value (a Schedule) and accepted range.
+
+    The range is checked at construction (k = 0) and again by the engine for every step it
+    runs, since a schedule's later values are only known when they are evaluated.
+    """
 
     name: str
     schedule: Schedule
     original: object
+    interval: Interval = REAL
 
     @classmethod
     def make(cls, name: str, value, interval: Interval) -> "Hyper":
-        return cls(name, as_schedule(name, value, interval), value)
+        return cls(name, as_schedule(name, value, interval), value, interval)
 
     def at(self, k: int, replica_ids):
         return self.schedule(k, replica_ids)
@@ -114,6 +119,17 @@ class Method:
         self.time_hyper = time_hyper
         self.blocks = blocks
         self.replicas = _common_replicas(self.hyper)
+        self._fixed = {}
+
+    @property
+    def buffer_names(self) -> list:
+        """Names of the method's buffers (``state.buffers`` keys)."""
+        return list(self._buffers)
+
+    @property
+    def rule(self) -> Rule:
+        """The update rule ``rule(x, buffers, g, h, k) -> (x_new, buffers_new)`` (the engine calls it)."""
+        return self._rule
 
     # ------------------------------------------------------------------ public API
     def init(self, x0, replica_ids=None) -> State:
@@ -161,19 +177,28 @@ class Method:
 
         With ``like`` (the iterate), per-replica values become columns (R, 1) of its dtype.
         """
-        values = {}
+        if like is None:
+            return types.SimpleNamespace(**{name: hp.at(k, replica_ids) for name, hp in self.hyper.items()})
+        key = (like.dtype, like.shape[0] if like.ndim == 2 else None)
+        fixed = self._fixed.get(key)
+        if fixed is None:  # constant hyperparameters, converted once per dtype and replica count
+            fixed = self._fixed[key] = {name: self._shaped(name, hp.at(0, None), like)
+                                        for name, hp in self.hyper.items() if isinstance(hp.schedule, Constant)}
+        values = dict(fixed)
         for name, hp in self.hyper.items():
-            v = hp.at(k, replica_ids)
-            if like is not None:
-                v = np.asarray(v, dtype=like.dtype)
-                if v.ndim == 1:
-                    if like.ndim != 2 or v.shape[0] != like.shape[0]:
-                        raise ValueError(
-                            f"{name} has per-replica values of shape {v.shape} but the iterate has shape {like.shape}"
-                        )
-                    v = v[:, None]
-            values[name] = v
+            if name not in fixed:
+                values[name] = self._shaped(name, hp.at(k, replica_ids), like)
         return types.SimpleNamespace(**values)
+
+    @staticmethod
+    def _shaped(name: str, value, like: np.ndarray):
+        """A value in x's dtype; per-replica values as a column (R, 1) that broadcasts against x."""
+        v = np.asarray(value, dtype=like.dtype)
+        if v.ndim == 1:
+            if like.ndim != 2 or v.shape[0] != like.shape[0]:
+                raise ValueError(f"{name} has per-replica values of shape {v.shape} but the iterate has shape {like.shape}")
+            v = v[:, None]
+        return v
 
     def stepsize(self, k: int, replica_ids=None):
         """The variable stepsize eta_k (ODE time increment): a float or an (R,) array."""

@@ -1,11 +1,16 @@
 """The batched run engine: R replicas of one method on one problem, in lock-step.
 
-Per step the engine draws each replica's minibatch from a counter-based stream keyed by
-(seed, replica id, k), asks the problem's oracle once for all replicas, and takes one
-vectorised step. A replica whose iterate or buffers become non-finite is frozen at its last
-finite state and reported; the others continue. Because every random number is a pure
-function of (seed, replica id, k, ...), a replica's trajectory does not depend on how many
-replicas run beside it, and a run resumed from a saved trace is bit-identical to an
+``run`` validates everything once (``run_config.make_config``), then moves all replicas one
+step at a time with a constant number of NumPy calls per step, whatever R is: one oracle call,
+the method's update rule, one reduction per state array to check finiteness. What does not
+depend on the iterate is prepared a block of steps at a time: each replica's minibatch indices
+(a counter-based stream keyed by (seed, replica id, k, j)) and the hyperparameter values, which
+are checked for every step (range, shape, finiteness) before the first step is taken.
+
+A replica whose iterate or buffers become non-finite, or whose f(x) is not finite at a record,
+is frozen at its last finite state and reported; the others continue. Because every random
+number is a pure function of (seed, replica id, k, ...), a replica's trajectory does not depend
+on how many replicas run beside it, and a run resumed from a saved trace is bit-identical to an
 uninterrupted one.
 
 >>> import numpy as np, stochopt
@@ -19,131 +24,412 @@ uninterrupted one.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import sys
-import tempfile
 import time as _time
 import types
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import streams
-from ._checks import as_float_array, check_int, check_real, NONNEGATIVE
-from .base import Method, State
+from ._checks import check_schedule_block
+from .base import State
+from .problem_calls import ProblemCalls
+from .run_config import RunConfig, make_config
+from .schedules import Constant
+from .trace import Trace, atomic_write
 
-__all__ = ["run", "Trace"]
+__all__ = ["run", "Trace", "freeze_diverged", "atomic_write"]
 
-_FORMAT = "stochopt-trace-1"
+# A block of steps shares one draw of minibatch indices and one evaluation of the schedules.
+MAX_BLOCK = 512
+# ... and holds at most about this many minibatch indices (2 MiB of int64).
+_BLOCK_INDICES = 2**18
+# The schedules' values for the whole run are kept from the checking pass when they fit here.
+_CACHE_BYTES = 2**25
 
 
-class Trace:
-    """Recorded run: arrays with a leading record axis, divergence reports and the final state.
+def run(opt, problem, steps: int, replicas: int = 1, seed: int = 0, batch_size: int | None = None,
+        record_every: int | None = None, x0=None, x0_radius: float = 0.0, replica_ids=None, callbacks=(),
+        progress: bool | None = None, resume=None, record_x: bool = True,
+        checkpoint=None, checkpoint_every: int | None = None) -> Trace:
+    """Run ``opt`` on ``problem`` for ``steps`` steps with ``replicas`` independent replicas.
 
-    Fields
-    ------
-    k : (n,) recorded step counts.
-    x : (n, R, d) iterates (None when ``record_x=False``).
-    value : (n, R) f(x_k) (full objective).
-    time : (n, R) ODE time t_k = sum_{i<k} eta_i.
-    hyper : {name: (n, R)} hyperparameter values at step k (the stepsizes).
-    momentum_norm : (n, R) ||m_k|| (NaN for methods without momentum).
-    diverged_step : (R,) step at which a replica became non-finite and was frozen (-1: never).
-    diverged_reason : list of R strings ('' when the replica never diverged).
-    final_state : the State after the last step (for resuming).
-    meta : JSON-able metadata (method, problem, seed, replicas, versions, ...).
+    Parameters
+    ----------
+    opt : a method (``stochopt.heavy_ball(...)``).
+    problem : any object with ``value(x)``, ``oracle(x, idx)`` and ``n_samples`` (and ``x0`` when
+        ``x0`` is not given; ``grad(x)`` is used for full batches when present). Problems with
+        ``unchecked_value/oracle/grad`` (every problem in ``problems``) are called through those
+        after the first, checked, call.
+    steps : total number of steps (>= 0); with ``resume``, the total including the resumed part.
+    replicas : number R of replicas (>= 1); ignored when ``replica_ids`` is given.
+    seed : seed of every random stream (minibatches, random starts, random stepsizes), in [0, 2**64).
+    batch_size : minibatch size per replica per step, drawn with replacement; None: full batch.
+    record_every : record every this many steps (and the last); default about 500 records, or the
+        resumed trace's setting.
+    x0 : start, shape (d,) (shared) or (R, d); default ``problem.x0``.
+    x0_radius : random start x0 + uniform noise on [-x0_radius, x0_radius]^d per replica.
+    replica_ids : explicit replica ids in [0, 2**63) (default 0..R-1): ``replica_ids=[5]`` reruns
+        replica 5 alone.
+    callbacks : functions ``cb(k, state)`` called after each recorded step (not at k = 0);
+        returning True stops the run there.
+    progress : show a progress bar on stderr (default: when stderr is a terminal and steps >= 2000).
+    resume : a Trace (from ``run`` or ``Trace.load``), or the path of a saved one, to continue; the
+        result is bit-identical to an uninterrupted run with the same arguments. Everything that
+        shapes the trajectory must match the trace (method and schedules, problem and its
+        parameters, seed, batch size, start, record settings); otherwise ValueError says what differs.
+    record_x : record iterates (turn off for very large R * d).
+    checkpoint, checkpoint_every : save the trace so far to this path every so many steps (and at
+        the end). The destination is tried before the run starts.
+
+    Before the first step, the memory the records and the state need is estimated: a run that
+    cannot fit raises ValueError with the numbers (a warning when it needs more than half of
+    the available memory). Hyperparameter schedules are evaluated for every step of the run and
+    a value out of range, non-finite or of the wrong shape raises ValueError naming the
+    hyperparameter and the step, also before the first step.
     """
+    config = make_config(opt, problem, steps, replicas=replicas, seed=seed, batch_size=batch_size,
+                         record_every=record_every, x0=x0, x0_radius=x0_radius, replica_ids=replica_ids,
+                         callbacks=callbacks, progress=progress, resume=resume, record_x=record_x,
+                         checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    return _Loop(config).run()
 
-    def __init__(self, k, x, value, time, hyper, momentum_norm, diverged_step, diverged_reason, final_state,
-                 final_time, meta):
-        self.k = k
-        self.x = x
-        self.value = value
-        self.time = time
-        self.hyper = hyper
-        self.momentum_norm = momentum_norm
-        self.diverged_step = diverged_step
-        self.diverged_reason = diverged_reason
-        self.final_state = final_state
-        self.final_time = final_time
-        self.meta = meta
 
-    @property
-    def replicas(self) -> int:
-        return int(self.diverged_step.shape[0])
+def freeze_diverged(frozen: np.ndarray, x_old: np.ndarray, buffers_old, x_new: np.ndarray, buffers_new):
+    """The new state with every frozen replica (row) kept at its old state: a pure function.
 
-    @property
-    def diverged(self) -> np.ndarray:
-        """Boolean mask of replicas that diverged and were frozen."""
-        return self.diverged_step >= 0
+    >>> import numpy as np
+    >>> x, b = freeze_diverged(np.array([False, True]), np.zeros((2, 1)), {"m": np.zeros((2, 1))},
+    ...                        np.ones((2, 1)), {"m": np.full((2, 1), np.nan)})
+    >>> x.ravel().tolist(), b["m"].ravel().tolist()
+    ([1.0, 0.0], [nan, 0.0])
+    """
+    def keep(new, old):
+        return np.where(frozen.reshape(frozen.shape + (1,) * (new.ndim - 1)), old, new)
 
-    def replica(self, r: int) -> "Trace":
-        """The trace of replica r alone (as a 1-replica trace)."""
-        sl = slice(r, r + 1)
-        fs = self.final_state
-        state = fs.replace(x=fs.x[sl], buffers=types.MappingProxyType({k: v[sl] for k, v in fs.buffers.items()}),
-                           replica_ids=None if fs.replica_ids is None else fs.replica_ids[sl])
-        return Trace(self.k, None if self.x is None else self.x[:, sl], self.value[:, sl], self.time[:, sl],
-                     {k: v[:, sl] for k, v in self.hyper.items()}, self.momentum_norm[:, sl],
-                     self.diverged_step[sl], self.diverged_reason[sl], state, self.final_time[sl], dict(self.meta))
+    return keep(x_new, x_old), {n: keep(b, buffers_old[n]) for n, b in buffers_new.items()}
 
-    def summary(self) -> dict:
-        """Final f (median, min, max over live replicas), diverged count, steps."""
-        alive = ~self.diverged
-        last = self.value[-1][alive] if alive.any() else np.array([np.nan])
-        return {"steps": int(self.k[-1]), "replicas": self.replicas, "diverged": int((~alive).sum()),
-                "f_median": float(np.median(last)), "f_min": float(np.min(last)), "f_max": float(np.max(last))}
 
-    # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Write the trace to ``path`` (.npz plus JSON metadata), atomically."""
-        arrays = {
-            "k": self.k, "value": self.value, "time": self.time, "momentum_norm": self.momentum_norm,
-            "diverged_step": self.diverged_step, "final_x": self.final_state.x, "final_time": self.final_time,
-            "final_k": np.array(self.final_state.k),
-        }
+def _all_finite(x: np.ndarray, buffers, _sum=np.add.reduce, _isfinite=math.isfinite) -> bool:
+    """One reduction per array: a sum is finite when every entry is (or, rarely, overflows)."""
+    total = _sum(x, None)
+    for b in buffers.values():
+        total += _sum(b, None)
+    return _isfinite(total)
+
+
+def _nonfinite_rows(x: np.ndarray, buffers) -> np.ndarray:
+    bad = ~np.isfinite(x).all(axis=1)
+    for b in buffers.values():
+        bad |= ~np.isfinite(b.reshape(b.shape[0], -1)).all(axis=1)
+    return bad
+
+
+@dataclass
+class _Carry:
+    """What the loop carries from step to step, beside the records."""
+
+    x: np.ndarray
+    buffers: dict
+    k: int
+    time: np.ndarray
+    diverged_step: np.ndarray
+    reasons: list
+    frozen: np.ndarray
+    any_frozen: bool
+
+    def mark(self, rows: np.ndarray, step: int, reason: str) -> None:
+        for r in np.flatnonzero(rows):  # once per diverging replica, not per step
+            self.diverged_step[r] = step
+            self.reasons[r] = reason
+        self.frozen = self.frozen | rows
+        self.any_frozen = True
+
+    def state(self, replica_ids) -> State:
+        return State(x=self.x, k=self.k, buffers=types.MappingProxyType(dict(self.buffers)), replica_ids=replica_ids)
+
+
+def _start(config: RunConfig) -> _Carry:
+    """The carry at the first step: from the start point (and random radius) or the resumed trace."""
+    R = config.replicas
+    trace = config.resume
+    if trace is not None:
+        fs = trace.final_state
+        return _Carry(np.array(fs.x), {n: np.array(v) for n, v in fs.buffers.items()}, int(fs.k),
+                      np.array(trace.final_time, dtype=float), np.array(trace.diverged_step),
+                      list(trace.diverged_reason), trace.diverged_step >= 0, bool(np.any(trace.diverged_step >= 0)))
+    x0 = config.x0
+    if config.x0_radius > 0:
+        coords = np.arange(x0.shape[1], dtype=np.int64)
+        u = streams.uniform(config.seed, streams.START, config.replica_ids[:, None], coords[None, :])
+        x0 = x0 + (config.x0_radius * (2.0 * u - 1.0)).astype(x0.dtype)
+    state = config.opt.init(x0, replica_ids=config.replica_ids)
+    return _Carry(state.x, dict(state.buffers), 0, np.zeros(R), np.full(R, -1, dtype=np.int64), [""] * R,
+                  np.zeros(R, dtype=bool), False)
+
+
+@dataclass
+class _Block:
+    """What steps ``start .. start + size - 1`` need besides the iterate."""
+
+    start: int
+    size: int
+    typed: list  # [(name, rows)]: the varying hyperparameters as the rule sees them, x's dtype
+    recorded: dict  # name -> float64 rows (size + 1, ...) at k = start .. start + size
+    eta: np.ndarray  # float64 (size,) or (size, R): the time increments eta_k
+    idx: np.ndarray | None  # (size, R, batch) minibatch indices
+
+
+class _HyperPlan:
+    """Hyperparameter values for blocks of steps, every step checked before the run starts."""
+
+    def __init__(self, config: RunConfig, dtype, block: int):
+        self._hyper, self._ids, self._dtype = config.opt.hyper, config.replica_ids, dtype
+        self._steps, self._R = config.steps, config.replicas
+        self.time_name = config.opt.time_hyper
+        constant = {n for n, hp in self._hyper.items() if isinstance(hp.schedule, Constant)}
+        self.varying = [n for n in self._hyper if n not in constant]
+        self.fixed = {n: self._rule_rows(self._values(n, np.zeros(1, dtype=np.int64)))[0, ...] for n in constant}
+        self.bounds = [(k, min(k + block, config.steps)) for k in range(config.start, config.steps, block)]
+        self._cache = self._check_all()
+
+    def _values(self, name: str, ks: np.ndarray) -> np.ndarray:
+        try:
+            return self._hyper[name].schedule.values(ks, self._ids)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from exc
+
+    def _rule_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows as the rule sees them: x's dtype, per-replica values as columns (R, 1)."""
+        rows = rows.astype(self._dtype, copy=False)
+        return rows[:, :, None] if rows.ndim == 2 else rows
+
+    def evaluate(self, start: int, stop: int) -> dict:
+        """float64 values at k = start .. stop (stop only recorded: NaN where the schedule ends there)."""
+        ks = np.arange(start, stop, dtype=np.int64)
+        out = {}
+        for name in self._hyper:
+            if name not in self.varying:
+                value = self._hyper[name].schedule.values(np.zeros(1, dtype=np.int64), self._ids)[0]
+                out[name] = np.broadcast_to(value, (stop - start + 1,) + np.shape(value))
+                continue
+            rows = self._values(name, ks)
+            check_schedule_block(name, rows, self._hyper[name].interval, ks, self._R)
+            out[name] = np.concatenate([rows, self._last_row(name, stop, rows.shape[1:])])
+        return out
+
+    def _last_row(self, name: str, k: int, shape) -> np.ndarray:
+        """Values at k alone; at k = steps (recorded, never used by a step) NaN if the schedule ends there."""
+        if k < self._steps:
+            return self._values(name, np.array([k]))
+        try:
+            row = self._hyper[name].schedule.values(np.array([k]), self._ids)
+        except Exception:  # noqa: BLE001 - a schedule defined for the run's steps only
+            return np.full((1,) + (shape or ()), np.nan)
+        return row if shape is None or row.shape[1:] == shape else np.full((1,) + shape, np.nan)
+
+    def record_row(self, k: int) -> dict:
+        """float64 values at the single step k (for a record outside any block)."""
+        return {n: self._last_row(n, k, None) for n in self._hyper}
+
+    def _check_all(self) -> list | None:
+        """Evaluate and check every block; keep the values when they fit in _CACHE_BYTES."""
+        kept, size = [], 0
+        for start, stop in self.bounds:
+            values = self.evaluate(start, stop)
+            size += sum(values[n].nbytes for n in self.varying)
+            if kept is not None and size <= _CACHE_BYTES:
+                kept.append(values)
+            else:
+                kept = None
+        return kept
+
+    def block(self, i: int) -> tuple:
+        start, stop = self.bounds[i]
+        recorded = self._cache[i] if self._cache is not None else self.evaluate(start, stop)
+        typed = [(n, self._rule_rows(recorded[n][:-1])) for n in self.varying]
+        return start, stop - start, typed, recorded, recorded[self.time_name][:-1]
+
+
+class _Recorder:
+    """The records, preallocated for the whole run (see ``run_config.estimate_memory``)."""
+
+    def __init__(self, config: RunConfig, carry: _Carry):
+        R, d = config.replicas, carry.x.shape[1]
+        trace, every = config.resume, config.record_every
+        kept = 0 if trace is None else len(trace.k) - (trace.k[-1] % every != 0)
+        n = kept + (config.steps - config.start) // every + 3
+        self.k = np.zeros(n, dtype=np.int64)
+        self.x = np.empty((n, R, d), dtype=carry.x.dtype) if config.record_x else None
+        self.value, self.time, self.momentum_norm = (np.empty((n, R)) for _ in range(3))
+        self.hyper = {name: np.empty((n, R)) for name in config.opt.hyper}
+        self.n = 0
+        if trace is not None:
+            self._copy_rows(trace, kept)
+
+    def _copy_rows(self, trace: Trace, kept: int) -> None:
+        self.k[:kept] = trace.k[:kept]
         if self.x is not None:
-            arrays["x"] = self.x
-        if self.final_state.replica_ids is not None:
-            arrays["replica_ids"] = self.final_state.replica_ids
-        for name, v in self.hyper.items():
-            arrays[f"hyper__{name}"] = v
-        for name, v in self.final_state.buffers.items():
-            arrays[f"buffer__{name}"] = v
-        header = {"format": _FORMAT, "meta": self.meta, "diverged_reason": list(self.diverged_reason)}
-        arrays["header_json"] = np.array(json.dumps(header))
-        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+            self.x[:kept] = trace.x[:kept]
+        for name in ("value", "time", "momentum_norm"):
+            getattr(self, name)[:kept] = getattr(trace, name)[:kept]
+        for name, rows in self.hyper.items():
+            rows[:kept] = trace.hyper[name][:kept]
+        self.n = kept
 
-    @classmethod
-    def load(cls, path) -> "Trace":
-        """Read a trace written by ``save`` (never unpickles)."""
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header_json"]))
-            if header.get("format") != _FORMAT:
-                raise ValueError(f"{path} is not a stochopt trace (format {header.get('format')!r})")
-            hyper = {n[len("hyper__"):]: data[n] for n in data.files if n.startswith("hyper__")}
-            buffers = {n[len("buffer__"):]: data[n] for n in data.files if n.startswith("buffer__")}
-            state = State(x=data["final_x"], k=int(data["final_k"]), buffers=types.MappingProxyType(buffers),
-                          replica_ids=data["replica_ids"] if "replica_ids" in data.files else None)
-            return cls(data["k"], data["x"] if "x" in data.files else None, data["value"], data["time"], hyper,
-                       data["momentum_norm"], data["diverged_step"], list(header["diverged_reason"]), state,
-                       data["final_time"], header["meta"])
+    def append(self, k: int, x, value, time, momentum_norm, hyper: dict) -> None:
+        i = self.n
+        self.k[i] = k
+        if self.x is not None:
+            self.x[i] = x
+        self.value[i], self.time[i], self.momentum_norm[i] = value, time, momentum_norm
+        for name, rows in self.hyper.items():
+            rows[i] = hyper[name]
+        self.n = i + 1
+
+    def trace(self, carry: _Carry, config: RunConfig, meta: dict) -> Trace:
+        n = self.n
+
+        def cut(a):
+            return None if a is None else a[:n].copy()
+
+        return Trace(cut(self.k), cut(self.x), cut(self.value), cut(self.time),
+                     {name: cut(rows) for name, rows in self.hyper.items()}, cut(self.momentum_norm),
+                     carry.diverged_step.copy(), list(carry.reasons), carry.state(config.replica_ids),
+                     carry.time.copy(), dict(meta))
 
 
-def atomic_write(path, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=directory)
+class _Loop:
+    """One run: the hot loop over blocks of steps, and what happens at records and checkpoints."""
+
+    def __init__(self, config: RunConfig):
+        self.config, self.meta = config, config.meta()
+        self.carry = _start(config)
+        x = self.carry.x
+        batch = config.batch_size or 0
+        block = max(1, min(MAX_BLOCK, _BLOCK_INDICES // max(1, config.replicas * batch)))
+        self.plan = _HyperPlan(config, x.dtype, block)
+        self.calls = ProblemCalls(config.problem, config.batch_size, config.replicas, x.shape[1], x.dtype)
+        self.recorder = _Recorder(config, self.carry)
+        self.rule = config.opt.rule
+        self.h = types.SimpleNamespace(**self.plan.fixed)
+        self.momentum = config.opt.momentum_buffer
+        show = config.progress if config.progress is not None else (
+            config.steps - config.start >= 2000 and sys.stderr.isatty())
+        self.bar = _Progress(config.steps, bool(show), config.opt.name)
+        self.next_event = self._next_event(self.carry.k)
+
+    def run(self) -> Trace:
+        config = self.config
+        if self.recorder.n == 0:
+            self._record(self.plan.record_row(config.start))
+        with np.errstate(all="ignore"):
+            for i in range(len(self.plan.bounds)):
+                start, size, typed, recorded, eta = self.plan.block(i)
+                idx = self._indices(start, size)
+                if self._run_block(_Block(start, size, typed, recorded, eta, idx)):
+                    break
+        if self.recorder.k[self.recorder.n - 1] != self.carry.k:  # a resume that dropped an off-grid record
+            self._record(self.plan.record_row(self.carry.k))
+        self.bar.update(config.steps)
+        trace = self.recorder.trace(self.carry, config, self.meta)
+        if config.checkpoint is not None:
+            _save_checkpoint(trace, config.checkpoint, final=True)
+        return trace
+
+    def _indices(self, start: int, size: int):
+        c = self.config
+        if c.batch_size is None:
+            return None
+        ks = np.arange(start, start + size, dtype=np.int64)
+        return streams.integers(int(c.problem.n_samples), c.seed, streams.BATCH, c.replica_ids[None, :, None],
+                                ks[:, None, None], np.arange(c.batch_size, dtype=np.int64)[None, None, :])
+
+    def _run_block(self, block: _Block) -> bool:
+        """Steps of one block; True when a callback asked to stop."""
+        carry, rule, h, calls = self.carry, self.rule, self.h, self.calls
+        x, buffers, k = carry.x, carry.buffers, carry.k
+        dtype, idx, eta = x.dtype, block.idx, block.eta
+        for j in range(block.size):
+            for name, rows in block.typed:
+                setattr(h, name, rows[j, ...])
+            g = calls.gradient(x, None if idx is None else idx[j])
+            if g.dtype != dtype:
+                g = g.astype(dtype)
+            x_new, buffers_new = rule(x, buffers, g, h, k)
+            if carry.any_frozen or not _all_finite(x_new, buffers_new):
+                x_new, buffers_new = self._screen(k, x, buffers, x_new, buffers_new)
+            carry.time += np.where(carry.frozen, 0.0, eta[j]) if carry.any_frozen else eta[j]
+            x, buffers, k = x_new, buffers_new, k + 1
+            if k == self.next_event:
+                carry.x, carry.buffers, carry.k = x, buffers, k
+                if self._event(block):
+                    return True
+        carry.x, carry.buffers, carry.k = x, buffers, k
+        return False
+
+    def _screen(self, k, x, buffers, x_new, buffers_new):
+        """Mark replicas that became non-finite at step k + 1, and keep every frozen one at its old state."""
+        carry = self.carry
+        newly = _nonfinite_rows(x_new, buffers_new) & ~carry.frozen
+        if newly.any():
+            carry.mark(newly, k + 1, "non-finite iterate or buffer (NaN/inf)")
+        if not carry.any_frozen:  # a finite sum overflowed: nothing diverged
+            return x_new, buffers_new
+        return freeze_diverged(carry.frozen, x, buffers, x_new, buffers_new)
+
+    def _next_event(self, k: int) -> int:
+        c = self.config
+        nxt = min(c.steps, (k // c.record_every + 1) * c.record_every)
+        if c.checkpoint_every is not None:
+            nxt = min(nxt, (k // c.checkpoint_every + 1) * c.checkpoint_every)
+        return nxt
+
+    def _event(self, block: _Block) -> bool:
+        """A record (with callbacks) and/or a checkpoint at the current step; True to stop."""
+        c, carry = self.config, self.carry
+        k = carry.k
+        stop = False
+        if k % c.record_every == 0 or k == c.steps:
+            self._record({n: rows[k - block.start:] for n, rows in block.recorded.items()})
+            stop = any(cb(k, carry.state(c.replica_ids)) is True for cb in c.callbacks)
+            self.bar.update(k)
+        if c.checkpoint_every is not None and k % c.checkpoint_every == 0 and k < c.steps and not stop:
+            _save_checkpoint(self.recorder.trace(carry, c, self.meta), c.checkpoint, final=False)
+        self.next_event = self._next_event(k)
+        return stop
+
+    def _record(self, recorded: dict) -> None:
+        """Record the current state; ``recorded`` holds the hyperparameters from k on (row 0)."""
+        carry = self.carry
+        value = np.asarray(self.calls.value(carry.x), dtype=float)
+        unbounded = ~np.isfinite(value) & ~carry.frozen
+        if unbounded.any():
+            carry.mark(unbounded, carry.k, "f(x) is not finite (inf/NaN) at a finite iterate")
+        R = carry.x.shape[0]
+        if self.momentum:
+            m = carry.buffers[self.momentum]
+            momentum_norm = np.sqrt(np.sum(np.square(m, dtype=float), axis=-1))
+        else:
+            momentum_norm = np.full(R, np.nan)
+        hyper = {n: np.broadcast_to(rows[0], (R,)) for n, rows in recorded.items()}
+        self.recorder.append(carry.k, carry.x, value, carry.time, momentum_norm, hyper)
+
+
+def _save_checkpoint(trace: Trace, path: str, final: bool) -> None:
+    """Save; a failure mid-run warns and the run goes on, a failure at the end raises with the trace."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        trace.save(path)
+    except OSError as exc:
+        if not final:
+            warnings.warn(f"checkpoint {path!r} could not be written at step {trace.final_state.k} ({exc}); "
+                          "the run continues", RuntimeWarning, stacklevel=2)
+            return
+        exc.trace = trace
+        exc.add_note("the trace is attached to this error as .trace (save it elsewhere with .trace.save(path))")
         raise
 
 
@@ -168,208 +454,3 @@ class _Progress:
         if done >= self.total:
             sys.stderr.write("\n")
         sys.stderr.flush()
-
-
-def _versions() -> dict:
-    import platform
-
-    from . import __version__
-
-    return {"stochopt": __version__, "numpy": np.__version__, "python": platform.python_version()}
-
-
-def _check_problem(problem, batch_size):
-    need = ["value", "oracle"] + (["n_samples"] if batch_size is not None else [])
-    missing = [n for n in need if not hasattr(problem, n)]
-    if missing:
-        raise TypeError(f"problem must have {', '.join(need)}; {type(problem).__name__} lacks {', '.join(missing)}")
-
-
-def _full_gradient(problem):
-    if hasattr(problem, "grad"):
-        return problem.grad
-    n = int(problem.n_samples)
-
-    def grad(x):
-        return problem.oracle(x, np.broadcast_to(np.arange(n), (x.shape[0], n)))
-
-    return grad
-
-
-def run(opt: Method, problem, steps: int, replicas: int = 1, seed: int = 0, batch_size: int | None = None,
-        record_every: int | None = None, x0=None, x0_radius: float = 0.0, replica_ids=None, callbacks=(),
-        progress: bool | None = None, resume: Trace | None = None, record_x: bool = True,
-        checkpoint=None, checkpoint_every: int | None = None) -> Trace:
-    """Run ``opt`` on ``problem`` for ``steps`` steps with ``replicas`` independent replicas.
-
-    Parameters
-    ----------
-    opt : a method (``stochopt.heavy_ball(...)``).
-    problem : any object with ``value(x)``, ``oracle(x, idx)`` and ``n_samples`` (and ``x0`` when
-        ``x0`` is not given; ``grad(x)`` is used for full batches when present).
-    steps : total number of steps (>= 0); with ``resume``, the total including the resumed part.
-    replicas : number R of replicas (>= 1); ignored when ``replica_ids`` is given.
-    seed : seed of every random stream (minibatches, random starts, random stepsizes).
-    batch_size : minibatch size per replica per step, drawn with replacement; None: full batch.
-    record_every : record every this many steps (and the last); default about 500 records.
-    x0 : start, shape (d,) (shared) or (R, d); default ``problem.x0``.
-    x0_radius : random start x0 + uniform noise on [-x0_radius, x0_radius]^d per replica.
-    replica_ids : explicit replica ids (default 0..R-1): ``replica_ids=[5]`` reruns replica 5 alone.
-    callbacks : functions ``cb(k, state)`` called after each recorded step (not at k = 0);
-        returning True stops the run there.
-    progress : show a progress bar on stderr (default: when stderr is a terminal and steps >= 2000).
-    resume : a Trace (from ``run`` or ``Trace.load``) to continue; the result is bit-identical to an
-        uninterrupted run with the same arguments.
-    record_x : record iterates (turn off for very large R * d).
-    checkpoint, checkpoint_every : save the trace so far to this path every so many steps.
-    """
-    if not isinstance(opt, Method):
-        raise TypeError(f"opt must be a stochopt method (e.g. stochopt.sgd(lr=0.1)); got {type(opt).__name__}")
-    steps = check_int("steps", steps, low=0)
-    seed = check_int("seed", seed, low=0)
-    _check_problem(problem, batch_size)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, low=1)
-    if replica_ids is None:
-        replicas = check_int("replicas", replicas, low=1)
-        rids = np.arange(replicas, dtype=np.int64)
-    else:
-        rids = np.asarray(replica_ids)
-        if rids.ndim != 1 or rids.size == 0 or rids.dtype.kind not in "iu" or np.any(rids < 0):
-            raise ValueError(f"replica_ids must be a non-empty 1-D array of non-negative integers; got {replica_ids!r}")
-        rids = rids.astype(np.int64)
-        replicas = rids.size
-    if record_every is None:
-        record_every = max(1, steps // 500)
-    record_every = check_int("record_every", record_every, low=1)
-    x0_radius = check_real("x0_radius", x0_radius, NONNEGATIVE, allow_array=False)
-    if checkpoint_every is not None:
-        checkpoint_every = check_int("checkpoint_every", checkpoint_every, low=1)
-    if opt.replicas is not None and opt.replicas != replicas:
-        raise ValueError(f"the method has per-replica hyperparameters for {opt.replicas} replicas; "
-                         f"run it with replicas={opt.replicas}")
-
-    meta = {
-        "method": opt.describe(), "problem": getattr(problem, "name", type(problem).__name__),
-        "problem_params": getattr(problem, "params", None), "seed": seed, "batch_size": batch_size,
-        "record_every": record_every, "x0_radius": x0_radius, "versions": _versions(),
-    }
-    meta = json.loads(json.dumps(meta, default=str))
-    if resume is not None:
-        state, t, recs, diverged_step, reasons = _resume(resume, opt, meta, rids)
-    else:
-        if x0 is None:
-            if not hasattr(problem, "x0"):
-                raise TypeError("problem has no x0: pass x0=")
-            x0 = problem.x0
-        x0 = as_float_array("x0", x0)
-        if x0.ndim == 2 and x0.shape[0] != replicas:
-            raise ValueError(f"x0 has {x0.shape[0]} rows but the run has {replicas} replicas")
-        x0 = np.array(np.broadcast_to(x0, (replicas, x0.shape[-1])))
-        if x0_radius > 0:
-            coords = np.arange(x0.shape[1], dtype=np.int64)
-            u = streams.uniform(seed, streams.START, rids[:, None], coords[None, :])
-            x0 = x0 + (x0_radius * (2.0 * u - 1.0)).astype(x0.dtype)
-        state = opt.init(x0, replica_ids=rids)
-        t = np.zeros(replicas)
-        recs = None
-        diverged_step = np.full(replicas, -1, dtype=np.int64)
-        reasons = [""] * replicas
-    meta.update(steps=steps, replicas=int(replicas),
-                replica_ids=rids.tolist() if replica_ids is not None else None)
-
-    names = list(opt.hyper)
-    if recs is None:
-        recs = {"k": [], "x": [], "value": [], "time": [], "momentum_norm": [], **{f"h:{n}": [] for n in names}}
-
-    def record(state, t):
-        recs["k"].append(state.k)
-        if record_x:
-            recs["x"].append(state.x.copy())
-        recs["value"].append(np.asarray(problem.value(state.x), dtype=float))
-        recs["time"].append(t.copy())
-        if opt.momentum_buffer:
-            m = state.buffers[opt.momentum_buffer]
-            recs["momentum_norm"].append(np.sqrt(np.sum(np.square(m, dtype=float), axis=-1)))
-        else:
-            recs["momentum_norm"].append(np.full(replicas, np.nan))
-        for n in names:
-            recs[f"h:{n}"].append(np.broadcast_to(np.asarray(opt.hyper[n].at(state.k, state.replica_ids), float),
-                                                  (replicas,)).copy())
-
-    def build(state, t):
-        return Trace(np.asarray(recs["k"], dtype=np.int64), np.stack(recs["x"]) if record_x and recs["x"] else None,
-                     np.stack(recs["value"]), np.stack(recs["time"]),
-                     {n: np.stack(recs[f"h:{n}"]) for n in names}, np.stack(recs["momentum_norm"]),
-                     diverged_step.copy(), list(reasons), state, t.copy(), dict(meta))
-
-    gradient = _full_gradient(problem)
-    n_samples = int(problem.n_samples) if batch_size is not None else 0
-    batch_cols = np.arange(batch_size or 0, dtype=np.int64)[None, :]
-    frozen = diverged_step >= 0
-    show = progress if progress is not None else (steps - state.k >= 2000 and sys.stderr.isatty())
-    bar = _Progress(steps, bool(show), f"{opt.name}")
-
-    if not recs["k"]:
-        record(state, t)
-    with np.errstate(all="ignore"):
-        while state.k < steps:
-            k = state.k
-            if batch_size is None:
-                g = gradient(state.x)
-            else:
-                idx = streams.integers(n_samples, seed, streams.BATCH, rids[:, None], k, batch_cols)
-                g = problem.oracle(state.x, idx)
-            eta = opt.stepsize(k, rids)
-            new = opt.step(state, g)
-            finite = np.isfinite(new.x).all(axis=1)
-            for buf in new.buffers.values():
-                finite &= np.isfinite(buf).all(axis=1)
-            if frozen.any() or not finite.all():
-                newly = ~finite & ~frozen
-                for r in np.flatnonzero(newly):  # runs once per diverging replica, not per step
-                    diverged_step[r] = k + 1
-                    reasons[r] = "non-finite iterate or buffer (NaN/inf)"
-                frozen = frozen | newly
-                keep = frozen[:, None]
-                new = new.replace(x=np.where(keep, state.x, new.x),
-                                  buffers=types.MappingProxyType(
-                                      {n: np.where(keep, state.buffers[n], b) for n, b in new.buffers.items()}))
-            t = t + np.where(frozen, 0.0, eta)
-            state = new
-            if state.k % record_every == 0 or state.k == steps:
-                record(state, t)
-                stop = any(cb(state.k, state) is True for cb in callbacks)
-                bar.update(state.k)
-                if stop:
-                    break
-            if checkpoint is not None and checkpoint_every and state.k % checkpoint_every == 0:
-                build(state, t).save(checkpoint)
-    bar.update(steps)
-    trace = build(state, t)
-    if checkpoint is not None:
-        trace.save(checkpoint)
-    return trace
-
-
-def _resume(trace: Trace, opt: Method, meta: dict, rids: np.ndarray):
-    old = trace.meta
-    for key in ("method", "seed", "batch_size", "record_every", "x0_radius"):
-        if json.dumps(old.get(key), sort_keys=True) != json.dumps(meta.get(key), sort_keys=True):
-            raise ValueError(f"resume: the trace was made with {key}={old.get(key)!r}, not {meta.get(key)!r}")
-    ids = trace.final_state.replica_ids
-    if ids is None or not np.array_equal(ids, rids):
-        raise ValueError("resume: the replica ids differ from the trace's; pass the same replicas / replica_ids")
-    keep = len(trace.k)
-    if trace.k[-1] % meta["record_every"] != 0:
-        keep -= 1  # the final record of a shorter run is not on the record grid of the longer one
-    recs = {"k": list(trace.k[:keep]), "x": [] if trace.x is None else list(trace.x[:keep]),
-            "value": list(trace.value[:keep]), "time": list(trace.time[:keep]),
-            "momentum_norm": list(trace.momentum_norm[:keep]),
-            **{f"h:{n}": list(v[:keep]) for n, v in trace.hyper.items()}}
-    fs = trace.final_state
-    state = State(x=np.array(fs.x), k=int(fs.k), buffers=types.MappingProxyType({k: np.array(v) for k, v in
-                                                                                  fs.buffers.items()}),
-                  replica_ids=np.array(ids))
-    return state, np.array(trace.final_time, dtype=float), recs, np.array(trace.diverged_step), \
-        list(trace.diverged_reason)

@@ -137,3 +137,54 @@ def test_streams_are_uniform_and_independent():
 
 def test_formula_is_sympy():
     assert isinstance(schedules.polynomial(0.1, p=0.5).formula(), sympy.Expr)
+
+
+_R = np.array([0.1, 0.2, 0.3])
+BLOCK_SCHEDULES = [
+    schedules.constant(0.3),
+    schedules.constant(_R),
+    schedules.polynomial(0.5, b=2.0, p=0.75),
+    schedules.polynomial(_R, b=2.0, p=0.6),
+    schedules.polynomial(0.5, b=_R + 1, p=0.75),
+    schedules.polynomial(0.5, b=2.0, p=_R + 0.5),
+    schedules.step_decay(0.4, factor=0.7, every=7),
+    schedules.step_decay(_R, factor=_R + 0.5, every=3),
+    schedules.cosine(0.2, total_steps=30, final=0.01),
+    schedules.cosine(_R, total_steps=30, final=0.0),
+    schedules.warmup(schedules.polynomial(0.5, p=0.51), warmup_steps=5),
+    schedules.warmup(schedules.constant(_R), warmup_steps=7),
+    schedules.coupled(schedules.polynomial(0.5, p=0.6), tau=3.0),
+    schedules.coupled(schedules.constant(0.5), tau=3.0, cap=_R * 3),
+    schedules.coupled(schedules.polynomial(0.5), tau=_R),
+    schedules.randomized(schedules.polynomial(0.5, p=0.75), seed=3),
+    schedules.randomized(schedules.cosine(_R, total_steps=20), low=0.2, high=1.7, seed=1),
+    schedules.coupled(schedules.randomized(schedules.warmup(0.1, 4), seed=2), tau=2.0),
+    schedules.from_function(lambda k: 0.1 / (1.0 + k) ** 0.7),
+]
+
+
+@pytest.mark.parametrize("sched", BLOCK_SCHEDULES, ids=lambda s: repr(s)[:40])
+def test_block_values_equal_per_step_values_bit_for_bit(sched):
+    """The engine evaluates schedules a block at a time; every value must equal sched(k) exactly."""
+    ks = np.array([0, 1, 2, 5, 6, 7, 29, 30, 31, 100, 1001, 12345])
+    ids = np.array([4, 0, 2]) if sched.random or sched.replicas == 3 else None
+    block = sched.values(ks, ids)
+    for row, k in zip(block, ks):
+        one = np.asarray(sched(int(k), ids), dtype=float)
+        assert row.shape == one.shape
+        assert np.array_equal(row, one) and np.array_equal(np.signbit(row), np.signbit(one)), int(k)
+    assert np.array_equal(sched.values(4, ids), sched.values(np.arange(4), ids))
+
+
+def test_from_function_is_identified_by_what_determines_its_values():
+    lr0 = 0.05
+    same = schedules.from_function(lambda k: lr0 / (k + 1)).to_dict()
+    assert same == schedules.from_function(lambda k: lr0 / (k + 1)).to_dict()
+    assert same != schedules.from_function(lambda k: 0.5 / (k + 1)).to_dict()  # another constant
+    lr0 = 0.5
+    assert same != schedules.from_function(lambda k: lr0 / (k + 1)).to_dict()  # another closure value
+    opaque = object()
+    described = schedules.from_function(lambda k, o=opaque: 0.1).to_dict()
+    assert described["unverified"] == ["fn defaults[0]"]
+    named = schedules.from_function(lambda k: 0.1, key="my constant").to_dict()
+    assert named["key"] == "my constant" and "sha256" not in named

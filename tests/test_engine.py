@@ -178,3 +178,157 @@ def test_progress_bar_goes_to_stderr_only_when_asked(capsys):
     assert "heavy_ball" in err and "30/30 steps" in err
     _run(replicas=2, steps=30)  # not a terminal: no bar by default
     assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------ the lean hot loop (issue 18)
+def _reference_loop(opt, p, steps, rids, seed, batch):
+    """The plain per-step loop through the public API: the ground truth for the engine."""
+    from stochopt import streams
+
+    state = opt.init(np.array(np.broadcast_to(p.x0, (len(rids), p.x0.shape[0]))), replica_ids=rids)
+    t = np.zeros(len(rids))
+    for k in range(steps):
+        idx = streams.integers(p.n_samples, seed, streams.BATCH, rids[:, None], k, np.arange(batch)[None, :])
+        t = t + opt.stepsize(k, rids)
+        state = opt.step(state, p.oracle(state.x, idx))
+    return state, t
+
+
+@pytest.mark.parametrize("block, cache", [(512, True), (7, True), (7, False)], ids=["one-block", "blocks", "no-cache"])
+def test_blocks_of_steps_equal_the_plain_loop(monkeypatch, block, cache):
+    from stochopt import engine
+
+    monkeypatch.setattr(engine, "MAX_BLOCK", block)
+    if not cache:
+        monkeypatch.setattr(engine, "_CACHE_BYTES", 0)
+    p, rids = TinyL1(), np.array([3, 0, 6])
+    opt = stochopt.heavy_ball(lr=schedules.randomized(schedules.warmup(schedules.polynomial(0.1, p=0.6), 9), seed=2),
+                              momentum=np.array([0.5, 0.9, 0.0]))
+    trace = stochopt.run(opt, p, steps=100, replica_ids=rids, seed=4, batch_size=3, record_every=9)
+    state, t = _reference_loop(opt, p, 100, rids, 4, 3)
+    assert np.array_equal(trace.final_state.x, state.x) and np.array_equal(trace.final_state.m, state.m)
+    assert np.array_equal(trace.final_time, t) and np.array_equal(trace.time[-1], t)
+    assert np.array_equal(trace.hyper["lr"][1], opt.stepsize(9, rids))
+
+
+def test_replica_subsets_equal_the_whole_run():
+    whole = _run(replicas=8)
+    parts = [_run(replica_ids=ids) for ids in ([0, 1, 2], [3, 4], [5, 6, 7])]
+    for field in ("x", "value", "time", "momentum_norm"):
+        assert np.array_equal(np.concatenate([getattr(t, field) for t in parts], axis=1), getattr(whole, field))
+
+
+def test_the_hot_loop_validates_nothing_per_step():
+    """Input checks run at the edge only: their count does not grow with the number of steps."""
+    import problems
+
+    counts = []
+    for steps in (10, 200):
+        p = problems.get("l1-regression", n=30, d=4)
+        calls = {"_as_x": 0, "_as_idx": 0}
+        for name in calls:
+            original = getattr(p, name)
+
+            def counted(*a, _original=original, _name=name, **k):
+                calls[_name] += 1
+                return _original(*a, **k)
+
+            setattr(p, name, counted)
+        stochopt.run(stochopt.heavy_ball(lr=0.01), p, steps=steps, replicas=4, batch_size=2, record_every=steps)
+        counts.append(dict(calls))
+    assert counts[0] == counts[1] and counts[0]["_as_idx"] == 1
+
+
+def test_a_problem_whose_checks_refuse_a_second_call_runs():
+    """The public (checked) oracle and value are called once, the unchecked paths every step after."""
+
+    class Strict(TinyL1):
+        checked = {"value": 0, "oracle": 0}
+
+        def value(self, x):
+            self.checked["value"] += 1
+            assert self.checked["value"] == 1, "value checked twice"
+            return super().value(x)
+
+        def oracle(self, x, idx):
+            self.checked["oracle"] += 1
+            assert self.checked["oracle"] == 1, "oracle checked twice"
+            return super().oracle(x, idx)
+
+        def unchecked_value(self, x):
+            return TinyL1.value(self, x)
+
+        def unchecked_oracle(self, x, idx):
+            return TinyL1.oracle(self, x, idx)
+
+        def unchecked_grad(self, x):
+            return TinyL1.grad(self, x)
+
+    strict = stochopt.run(stochopt.sgd(lr=0.01), Strict(), steps=50, replicas=3, batch_size=2, record_every=5)
+    plain = stochopt.run(stochopt.sgd(lr=0.01), TinyL1(), steps=50, replicas=3, batch_size=2, record_every=5)
+    assert np.array_equal(strict.x, plain.x) and np.array_equal(strict.value, plain.value)
+
+
+def test_every_registered_problem_runs_replica_alone_as_among_three():
+    import problems
+
+    for name in problems.names():
+        p = problems.get(name)
+        if p.dim > 200:
+            continue
+        batch = 2 if p.n_samples > 1 else None
+        kw = dict(steps=6, seed=1, batch_size=batch, record_every=3, x0_radius=0.1)
+        together = stochopt.run(stochopt.heavy_ball(lr=1e-3), p, replicas=3, **kw)
+        alone = stochopt.run(stochopt.heavy_ball(lr=1e-3), p, replica_ids=[2], **kw)
+        assert np.array_equal(together.x[:, 2], alone.x[:, 0], equal_nan=True), name
+
+
+def test_a_checkpoint_between_records_loads_and_resumes(tmp_path):
+    """A crash after a checkpoint written between two records: the file loads and resumes exactly."""
+    path = tmp_path / "ck.npz"
+    full = _run(replicas=2)
+
+    def crash(k, state):
+        if k == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(replicas=2, checkpoint=path, checkpoint_every=15, callbacks=[crash])  # records every 10
+    ck = stochopt.Trace.load(path)
+    assert ck.final_state.k == 15 and ck.k.tolist() == [0, 10]
+    resumed = _run(replicas=2, resume=ck)
+    for field in ("k", "x", "value", "time", "momentum_norm"):
+        assert np.array_equal(getattr(resumed, field), getattr(full, field)), field
+
+
+def test_resuming_to_the_same_step_keeps_the_final_record():
+    part = _run(replicas=2, steps=25)  # records 0, 10, 20, 25
+    again = _run(replicas=2, steps=25, resume=part)
+    assert again.k.tolist() == [0, 10, 20, 25] and np.array_equal(again.x, part.x)
+
+
+def test_calls_split_over_threads_give_the_same_numbers(monkeypatch):
+    """Large calls are split into slices of replicas computed in threads: bit for bit the same."""
+    import problems
+    from stochopt import problem_calls
+
+    runs, split_calls = {}, []
+    original = problem_calls._SplitRows.__call__
+    monkeypatch.setattr(problem_calls._SplitRows, "__call__",
+                        lambda self, x, idx=None: split_calls.append(1) or original(self, x, idx))
+    for split in (False, True):
+        monkeypatch.setattr(problem_calls, "MIN_SPLIT_VALUES", 1 if split else 2**62)
+        monkeypatch.setenv("STOCHOPT_THREADS", "3")
+        for name, kw, batch in [("l1-regression", dict(n=30, d=4), 3), ("relu-mlp", dict(hidden=(4,), n=20), 2),
+                                ("chained-lq", dict(n=5), None)]:
+            p = problems.get(name, **kw)
+            t = stochopt.run(stochopt.heavy_ball(lr=0.01), p, steps=20, replicas=7, batch_size=batch,
+                             record_every=5, x0_radius=0.1)
+            runs[split, name] = t
+    for name in ("l1-regression", "relu-mlp", "chained-lq"):
+        a, b = runs[False, name], runs[True, name]
+        assert np.array_equal(a.x, b.x) and np.array_equal(a.value, b.value), name
+    assert len(split_calls) >= 3 * 19
+    monkeypatch.setenv("STOCHOPT_THREADS", "zero")
+    with pytest.raises(ValueError, match="STOCHOPT_THREADS"):
+        problem_calls.threads_available()

@@ -359,3 +359,33 @@ def test_relu_mlp_default_size_is_bit_identical_per_replica(kw):
     for r in range(6):
         assert np.array_equal(V[r], p.value(X[r])) and np.array_equal(G[r], p.grad(X[r]))
         assert np.array_equal(O[r], p.oracle(X[r], idx[r]))
+
+
+# ----------------------------------------------------------------------------- unchecked paths
+@pytest.mark.parametrize("name", problems.names())
+def test_unchecked_paths_equal_the_checked_ones_bit_for_bit(name):
+    """The engine validates once, then calls unchecked_*: the results must not change."""
+    p = small(name)
+    X = random_points(p, 6, seed=9)
+    idx = random_idx(p, (6, 4), seed=10).astype(np.int64)
+    for got, want in [(p.unchecked_value(X), p.value(X)), (p.unchecked_grad(X), p.grad(X)),
+                      (p.unchecked_oracle(X, idx), p.oracle(X, idx)),
+                      (p.unchecked_oracle(np.asfortranarray(X), idx), p.oracle(X, idx))]:
+        assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_other_spellings_are_normalised():
+    for spelling in ("l1_regression", "L1-Regression", " l1 regression "):
+        assert problems.get(spelling, n=10, d=2).name == "l1-regression"
+    assert problems.canonical_name("Chained_CB3_1") == "chained-cb3-1"
+    with pytest.raises(ValueError, match=r"unknown problem 'l1_regresion'.*Did you mean 'l1-regression'"):
+        problems.get("l1_regresion")
+    with pytest.raises(TypeError, match="problem name must be a string"):
+        problems.get(3)
+
+
+@pytest.mark.parametrize("name, x", [("cb2", [-400.0, 400.0]), ("chained-cb3-1", [-400.0, 400.0, 0.0, 0.0])])
+def test_clarke_where_a_piece_overflows_is_a_clear_error(name, x):
+    p = problems.get(name) if name == "cb2" else problems.get(name, n=4)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="not representable in float64"):
+        p.clarke(np.array(x))
