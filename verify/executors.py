@@ -32,7 +32,8 @@ DASK_HINT = ('Dask is not installed: --workers and --scheduler need the optional
 
 #: Environment every worker process gets: one BLAS/OpenMP thread per single-threaded worker.
 PINNED_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                         "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+                                         "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
+                                         "STOCHOPT_THREADS")}
 
 
 def fingerprint() -> dict:
