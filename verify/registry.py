@@ -577,6 +577,15 @@ def unregister(claim_id: str) -> None:
     _REGISTRY.pop(claim_id, None)
 
 
+def canonical_id(name: str) -> str:
+    """A claim id or prefix in the one accepted spelling: lower case, hyphens inside words.
+
+    >>> canonical_id("GSGD.Single_Timescale.Lyapunov")
+    'gsgd.single-timescale.lyapunov'
+    """
+    return str(name).strip().lower().replace("_", "-")
+
+
 def _match(ids, prefixes):
     if prefixes is None:
         return sorted(ids)
@@ -584,6 +593,7 @@ def _match(ids, prefixes):
         prefixes = [prefixes]
     out = []
     for p in prefixes:
+        p = p if any(i == p or i.startswith(p + ".") for i in ids) else canonical_id(p)
         hits = [i for i in ids if i == p or i.startswith(p + ".")]
         if not hits:
             raise ValueError(_unknown_claim(p, ids))
@@ -620,12 +630,16 @@ def get_claim(id: str) -> Claim:
 
     >>> get_claim("schedules.polynomial.conditions").family
     'schedules'
+    >>> get_claim("Schedules.Polynomial.Conditions").id          # other spellings are normalised
+    'schedules.polynomial.conditions'
     >>> get_claim("schedules.polynomial.condition")
     Traceback (most recent call last):
     ...
     ValueError: unknown claim or prefix 'schedules.polynomial.condition'. Did you mean 'schedules.polynomial.conditions'...
     """
     _discover()
+    if id not in _REGISTRY and canonical_id(id) in _REGISTRY:
+        id = canonical_id(id)
     if id not in _REGISTRY:
         raise ValueError(_unknown_claim(id, list(_REGISTRY)))
     return _REGISTRY[id]
