@@ -147,6 +147,22 @@ def check_tuple(name: str, value, parts, what: str = "each in [0, 1)") -> tuple:
     return tuple(value)
 
 
+#: Keywords renamed with a deprecation path: former name -> name. A trace saved before a rename
+#: records the former name in its method description; resume compares it under the new one.
+RENAMED_KEYWORDS = {"nesterov": "extra_gradient", "nesterov_momentum": "extra_gradient"}
+
+
+def current_names(description):
+    """A method description (a dict) with renamed keywords under their current names.
+
+    >>> current_names({"method": "heavy_ball", "nesterov": 0.0})
+    {'method': 'heavy_ball', 'extra_gradient': 0.0}
+    """
+    if not isinstance(description, dict):
+        return description
+    return {RENAMED_KEYWORDS.get(k, k): v for k, v in description.items()}
+
+
 def renamed_argument(new: str, new_value, old: str, old_value, default):
     """The value of a renamed keyword: the new one, or the old one with a DeprecationWarning.
 

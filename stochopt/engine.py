@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import streams
-from ._checks import check_schedule_block
+from ._checks import current_names, check_schedule_block
 from .base import State
 from .problem_calls import ProblemCalls
 from .run_config import RunConfig, make_config
@@ -276,8 +276,9 @@ class _Recorder:
             self.x[:kept] = trace.x[:kept]
         for name in ("value", "time", "momentum_norm"):
             getattr(self, name)[:kept] = getattr(trace, name)[:kept]
+        saved = current_names(trace.hyper)  # a trace saved before a keyword was renamed
         for name, rows in self.hyper.items():
-            rows[:kept] = trace.hyper[name][:kept]
+            rows[:kept] = saved[name][:kept]
         self.n = kept
 
     def append(self, k: int, x, value, time, momentum_norm, hyper: dict) -> None:

@@ -228,8 +228,10 @@ _SAME = ("method", "problem", "problem_params", "seed", "batch_size", "record_ev
 
 def _check_resume(config: RunConfig) -> None:
     """Refuse a resume whose configuration differs from the trace's in anything that shapes the run."""
+    from ._checks import current_names
+
     trace, new = config.resume, config.meta()
-    old = trace.meta
+    old = dict(trace.meta, method=current_names(trace.meta.get("method")))  # saved before a rename
     for key in _SAME:
         if json.dumps(old.get(key), sort_keys=True) != json.dumps(new.get(key), sort_keys=True):
             raise ValueError(f"resume: the trace was made with {key}={old.get(key)!r}, not {new.get(key)!r}")

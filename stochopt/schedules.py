@@ -144,8 +144,12 @@ def _replicas(*values) -> int | None:
 
 
 def _stack_per_step(schedule, ks, replica_ids) -> np.ndarray:
-    """``schedule(k)`` for each k, checked to be a real scalar or 1-D array of one shape."""
-    rows, shape = [], None
+    """``schedule(k)`` for each k, checked to be a real scalar or 1-D array of one shape.
+
+    A scalar at some steps and a per-replica array (one value per replica) at others is allowed:
+    the scalar then holds for every replica (e.g. theta_0 = 1 before a random stepsize starts).
+    """
+    rows, shapes = [], set()
     for k in ks.tolist():
         try:
             raw = schedule(k, replica_ids)
@@ -155,13 +159,21 @@ def _stack_per_step(schedule, ks, replica_ids) -> np.ndarray:
         if value.dtype.kind not in "iuf":
             raise ValueError(f"the schedule gives {raw!r} at step k = {k}, not a real number or array of them")
         value = value.astype(float, copy=False)
-        if value.ndim > 1 or (shape is not None and value.shape != shape):
-            expected = "a scalar or a 1-D array" if shape is None else f"shape {shape} as at step k = {ks[0]}"
+        arrays = shapes - {()}
+        if replica_ids is not None and np.ndim(replica_ids) == 1:
+            arrays = arrays | {(len(replica_ids),)}
+        if value.ndim > 1 or (value.ndim == 1 and arrays and value.shape not in arrays):
+            expected = ("a scalar or a 1-D array" if not arrays
+                        else f"a scalar or shape {sorted(arrays)[0]} (one value per replica)")
             raise ValueError(f"the schedule gives an array of shape {value.shape} at step k = {k}; expected {expected}")
-        shape = value.shape
+        shapes.add(value.shape)
         rows.append(value)
     if not rows:
         return np.zeros((0,))
+    arrays = shapes - {()}
+    if arrays:
+        shape = arrays.pop()
+        rows = [np.broadcast_to(r, shape) for r in rows]
     return np.stack(rows)
 
 
