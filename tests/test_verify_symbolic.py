@@ -94,6 +94,9 @@ def test_floor_sandwich_needs_monotonicity():
     assert symbolic.vanishing(s + sp.Rational(1, 4)).status != "proved"
     # monotone floors still work (step decay; 1 / (floor(sqrt k) + 1) ~ k^-1/2)
     assert symbolic.divergent_sum(S.step_decay(0.1, 0.5, 10)).status == "disproved"
+    for factor in (0.9, 0.99):   # simplify once hid the sign of (9/10)^s log(9/10)
+        assert symbolic.check_schedule(S.step_decay(1.0, factor, 10)).status == {
+            "divergent_sum": "disproved", "summable_squares": "proved", "vanishing": "proved", "log_vanishing": "proved"}
     assert symbolic.vanishing(S.step_decay(0.1, 0.5, 10)).proved
     root = 1 / (sp.floor(sp.sqrt(k)) + 1)
     assert symbolic.divergent_sum(root).proved and symbolic.summable_squares(root).status == "disproved"

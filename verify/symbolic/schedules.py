@@ -256,14 +256,16 @@ def _floor_monotone(expr):
     directions = set()
     for s in symbols:
         try:
-            d = sp.simplify(sp.diff(e, s))
+            raw = sp.diff(e, s)
+            # simplify can hide a sign (it rewrites (9/10)^s log(9/10) as log((9/10)^((9/10)^s))): try both forms
+            forms = (raw, sp.simplify(raw))
         except Exception:  # pragma: no cover - sympy internals
             return False
-        if d.is_zero:
+        if any(d.is_zero for d in forms):
             continue
-        if d.is_nonnegative:
+        if any(d.is_nonnegative for d in forms):
             directions.add(1)
-        elif d.is_nonpositive:
+        elif any(d.is_nonpositive for d in forms):
             directions.add(-1)
         else:
             return False
