@@ -60,6 +60,23 @@ def gradient_sources(rng, R, d, steps, seed, lam=None, x_star=None) -> dict:
             "l1-regression": lambda x, t: l1.grad(x)}
 
 
+def setup(ctx):
+    """(rng, sources, x0) of an identity part: the generator of seed ctx.seed, the three gradient
+    sources and R starting points (R = ctx.size["replicas"], d = ctx.size["dim"])."""
+    size = ctx.size
+    rng = np.random.default_rng(ctx.seed)
+    sources = gradient_sources(rng, size["replicas"], size["dim"], size["steps"], ctx.seed)
+    return rng, sources, rng.standard_normal((size["replicas"], size["dim"]))
+
+
+def first_step_errors(sources, x0, c_qhm, c_target) -> dict:
+    """The predicted relative error at t = 1 when both first steps are x_0 - c g_0 (c per replica):
+    |c_qhm - c_target| ||g_0|| / ||x_0 - c_target g_0||, per source."""
+    cq, ct = np.asarray(c_qhm, dtype=float)[:, None], np.asarray(c_target, dtype=float)[:, None]
+    return {s: np.linalg.norm((cq - ct) * o(x0, 0), axis=-1) / np.linalg.norm(x0 - ct * o(x0, 0), axis=-1)
+            for s, o in sources.items()}
+
+
 def method_run(opt, start=None):
     """A run function ``fn(x0, oracle, steps) -> states' x`` of a stochopt Method.
 
@@ -234,3 +251,18 @@ def bars_figure(title, values: dict, threshold=EXACT, xlabel="log10 of the max r
     ax.title.set_fontsize(9)
     ax.legend(fontsize=7)
     return fig
+
+
+def transfer_part(claim, prove, title, broken: dict, predicted_failed: str, breaks: str):
+    """Register the sympy part "transfer functions (sympy)" on ``claim``: ``prove(seed=)`` must hold,
+    and its control ``prove(**broken, seed=)`` must fail exactly the obligation ``predicted_failed``."""
+    def check(ctx):
+        return proof_check(ctx, prove(seed=ctx.seed), title, "Each obligation of the proof; passing: all three green.")
+
+    def control(ctx):
+        return proof_control(ctx, prove(**broken, seed=ctx.seed), [predicted_failed])
+
+    check.__name__, control.__name__ = "transfer", "transfer_" + "_".join(f"{k}_{v}" for k, v in broken.items())
+    part = claim.part("transfer functions (sympy)", statistic=PROOF_STATISTIC)(check)
+    part.control(breaks=breaks)(control)
+    return part

@@ -34,18 +34,15 @@ def _first_step(delta, kappa, xi, eps):
 
 
 def _run(ctx, hidden_default=False):
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    x0 = rng.standard_normal((R, d))
+    rng, sources, x0 = C.setup(ctx)
+    R = ctx.size["replicas"]
     delta, kappa = rng.uniform(0.05, 0.5, R), C.log_uniform(rng, 2.0, 100.0, R)
     xi = rng.uniform(0.1, 1.0, R) * np.sqrt(kappa)
     eps = rng.uniform(0.2, 0.5, R) if hidden_default else rng.uniform(0.1, 0.95, R)
     targets = {"AccSGD loop (paper)": lambda x, o, n: accsgd_loop(x, o, n, delta, kappa, xi, eps),
                "stochopt.qh.accsgd": C.method_run(qh.accsgd(delta, kappa, xi, eps))}
     converted = qh.from_accsgd(delta, kappa, xi) if hidden_default else qh.from_accsgd(delta, kappa, xi, eps)
-    curves = C.compare(C.method_run(qh.qhm(**converted)), targets, sources, x0, size["steps"])
+    curves = C.compare(C.method_run(qh.qhm(**converted)), targets, sources, x0, ctx.size["steps"])
     return curves, sources, x0, (delta, kappa, xi, eps)
 
 
@@ -63,19 +60,11 @@ def iterates(ctx):
                           "both first-step formulas)"))
 def iterates_hidden_default(ctx):
     curves, sources, x0, (delta, kappa, xi, eps) = _run(ctx, hidden_default=True)
-    c_acc, c_qhm = _first_step(delta, kappa, xi, eps)[:, None], _first_step(delta, kappa, xi, 0.7)[:, None]
-    predicted = {s: np.linalg.norm((c_qhm - c_acc) * o(x0, 0), axis=-1) / np.linalg.norm(x0 - c_acc * o(x0, 0), axis=-1)
-                 for s, o in sources.items()}
+    predicted = C.first_step_errors(sources, x0, _first_step(delta, kappa, xi, 0.7), _first_step(delta, kappa, xi, eps))
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, 2), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
 
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_accsgd(seed=ctx.seed), "from_accsgd: symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks="the start wbar_0 = 0: not a rest point, so exactly that obligation fails (statistic 1)")
-def transfer_zero_memory(ctx):
-    return C.proof_control(ctx, symbolic.prove_accsgd(start="zero-memory", seed=ctx.seed), [symbolic.OBLIGATIONS[1]])
+C.transfer_part(CLAIM, symbolic.prove_accsgd, "from_accsgd: symbolic proof obligations",
+                dict(start="zero-memory"), symbolic.OBLIGATIONS[1],
+                breaks="the start wbar_0 = 0: not a rest point, so exactly that obligation fails (statistic 1)")

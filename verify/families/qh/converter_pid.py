@@ -92,22 +92,14 @@ def iterates(ctx):
                           "statistic stays finite"))
 def iterates_unfiltered(ctx):
     curves, x0, sources, (k_p, k_i, k_d) = _run(ctx, lambda k_p, k_d: np.zeros_like(k_d))
-    beta_f, total = (k_d / (k_d - k_p))[:, None], (k_p + k_i + k_d)[:, None]
-    predicted = {}
-    for name, oracle in sources.items():
-        g0 = oracle(x0, 0)
-        predicted[name] = np.linalg.norm(k_d[:, None] * beta_f * g0, axis=-1) / np.linalg.norm(x0 - total * g0, axis=-1)
+    # QHM's (filtered) first step is (k_p + k_i + k_d (1 - beta_f)) g_0, the unfiltered PID's (k_p + k_i + k_d) g_0
+    beta_f = k_d / (k_d - k_p)
+    predicted = C.first_step_errors(sources, x0, k_p + k_i + k_d * (1 - beta_f), k_p + k_i + k_d)
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, 2), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
 
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_pid(seed=ctx.seed), "from_pid: symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks=("the PID target with an unfiltered derivative (beta_f = 0): the transfer functions differ by a "
-                          "nonzero rational function, so exactly that obligation fails (statistic 1)"))
-def transfer_unfiltered(ctx):
-    return C.proof_control(ctx, symbolic.prove_pid(filtered=False, seed=ctx.seed), [symbolic.OBLIGATIONS[0]])
+C.transfer_part(CLAIM, symbolic.prove_pid, "from_pid: symbolic proof obligations",
+                dict(filtered=False), symbolic.OBLIGATIONS[0],
+                breaks=("the PID target with an unfiltered derivative (beta_f = 0): the transfer functions differ by a "
+                      "nonzero rational function, so exactly that obligation fails (statistic 1)"))

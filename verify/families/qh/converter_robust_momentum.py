@@ -34,11 +34,8 @@ CLAIM = Claim(
 
 
 def _setup(ctx):
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    x0 = rng.standard_normal((R, d))
+    rng, sources, x0 = C.setup(ctx)
+    R = ctx.size["replicas"]
     L, kappa = rng.uniform(1.0, 2.0, R), C.log_uniform(rng, 10.0, 100.0, R)  # L >= max curvature 1
     return sources, x0, L, kappa, rng
 
@@ -104,9 +101,7 @@ def gd_end(ctx):
 def gd_end_other_rho(ctx):
     curves, sources, x0, L, kappa = _gd_end(ctx, lambda kappa: 1 - 1 / np.sqrt(kappa))
     alpha, _, gamma = rm_coefficients(L, kappa, 1 - 1 / np.sqrt(kappa))
-    step = (alpha * (1 + gamma) - 1 / L)[:, None]
-    predicted = {s: np.linalg.norm(step * o(x0, 0), axis=-1) / np.linalg.norm(x0 - o(x0, 0) / L[:, None], axis=-1)
-                 for s, o in sources.items()}
+    predicted = C.first_step_errors(sources, x0, alpha * (1 + gamma), 1 / L)
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, 1), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
@@ -132,22 +127,12 @@ def tm_end(ctx):
 def tm_end_other_rho(ctx):
     curves, sources, x0, L, kappa = _tm_end(ctx, lambda kappa: 1 - 1 / kappa)
     alpha, _, gamma, _ = tm_coefficients(L, kappa)
-    tm_step = ((1 + gamma) * alpha)[:, None]
-    predicted = {s: np.linalg.norm((tm_step - 1 / L[:, None]) * o(x0, 0), axis=-1)
-                 / np.linalg.norm(x0 - tm_step * o(x0, 0), axis=-1) for s, o in sources.items()}
+    predicted = C.first_step_errors(sources, x0, 1 / L, (1 + gamma) * alpha)
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, 1), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
 
 # --------------------------------------------------------------------------------- sympy
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_robust_momentum(seed=ctx.seed),
-                         "from_robust_momentum: symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks="the start x_{-1} = 0: not a rest point, so exactly that obligation fails (statistic 1)")
-def transfer_zero_memory(ctx):
-    return C.proof_control(ctx, symbolic.prove_robust_momentum(start="zero-memory", seed=ctx.seed),
-                           [symbolic.OBLIGATIONS[1]])
+C.transfer_part(CLAIM, symbolic.prove_robust_momentum, "from_robust_momentum: symbolic proof obligations",
+                dict(start="zero-memory"), symbolic.OBLIGATIONS[1],
+                breaks="the start x_{-1} = 0: not a rest point, so exactly that obligation fails (statistic 1)")

@@ -36,18 +36,15 @@ def _zero_memory(beta2):
 
 
 def _run(ctx, zero_memory=False):
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    x0 = rng.standard_normal((R, d))
+    rng, sources, x0 = C.setup(ctx)
+    R = ctx.size["replicas"]
     alpha, beta1, beta2 = rng.uniform(0.05, 0.5, R), rng.uniform(0.1, 0.9, R), rng.uniform(0.0, 1.0, R)
     xi_prev = np.zeros_like(x0) if zero_memory else None
     targets = {"SNV loop (paper)": lambda x, o, n: snv_loop(x, o, n, alpha, beta1, beta2, xi_prev),
                "stochopt.qh.synthesized_nesterov": C.method_run(qh.synthesized_nesterov(alpha, beta1, beta2),
                                                                 _zero_memory(beta2) if zero_memory else None)}
     qhm = C.method_run(qh.qhm(**qh.from_synthesized_nesterov(alpha, beta1, beta2)))
-    return C.compare(qhm, targets, sources, x0, size["steps"]), beta2
+    return C.compare(qhm, targets, sources, x0, ctx.size["steps"]), beta2
 
 
 @CLAIM.part("gradient points y_t", statistic=C.IDENTITY_STATISTIC)
@@ -68,15 +65,7 @@ def iterates_zero_memory(ctx):
                                details={"max_relative_error": curves.worst()})
 
 
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_synthesized_nesterov(seed=ctx.seed),
-                         "from_synthesized_nesterov: symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks=("the start xi_{-1} = 0: it is not a rest point of the zero-gradient dynamics, so exactly "
-                          "that obligation fails (statistic 1) while the transfer functions stay equal"))
-def transfer_zero_memory(ctx):
-    return C.proof_control(ctx, symbolic.prove_synthesized_nesterov(start="zero-memory", seed=ctx.seed),
-                           [symbolic.OBLIGATIONS[1]])
+C.transfer_part(CLAIM, symbolic.prove_synthesized_nesterov, "from_synthesized_nesterov: symbolic proof obligations",
+                dict(start="zero-memory"), symbolic.OBLIGATIONS[1],
+                breaks=("the start xi_{-1} = 0: it is not a rest point of the zero-gradient dynamics, so exactly "
+                      "that obligation fails (statistic 1) while the transfer functions stay equal"))

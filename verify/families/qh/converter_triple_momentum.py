@@ -35,11 +35,8 @@ def _zero_memory(gamma, delta):
 
 
 def _run(ctx, zero_memory=False):
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    x0 = rng.standard_normal((R, d))
+    rng, sources, x0 = C.setup(ctx)
+    R = ctx.size["replicas"]
     L, kappa = rng.uniform(1.0, 2.0, R), C.log_uniform(rng, 10.0, 100.0, R)  # L >= max curvature 1
     _, _, gamma, delta = tm_coefficients(L, kappa)
     xi_prev = np.zeros_like(x0) if zero_memory else None
@@ -47,7 +44,7 @@ def _run(ctx, zero_memory=False):
                "stochopt.qh.triple_momentum": C.method_run(qh.triple_momentum(L, kappa),
                                                            _zero_memory(gamma, delta) if zero_memory else None)}
     qhm = C.method_run(qh.qhm(**qh.from_robust_momentum(L, kappa)))
-    return C.compare(qhm, targets, sources, x0, size["steps"]), gamma
+    return C.compare(qhm, targets, sources, x0, ctx.size["steps"]), gamma
 
 
 @CLAIM.part("gradient points y_k", statistic=C.IDENTITY_STATISTIC)
@@ -68,14 +65,6 @@ def iterates_zero_memory(ctx):
                                "t = 0", details={"max_relative_error": curves.worst()})
 
 
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_triple_momentum(seed=ctx.seed),
-                         "from_robust_momentum (rho=None): symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks=("the start xi_{-1} = 0: not a rest point, so exactly that obligation fails (statistic 1)"))
-def transfer_zero_memory(ctx):
-    return C.proof_control(ctx, symbolic.prove_triple_momentum(start="zero-memory", seed=ctx.seed),
-                           [symbolic.OBLIGATIONS[1]])
+C.transfer_part(CLAIM, symbolic.prove_triple_momentum, "from_robust_momentum (rho=None): symbolic proof obligations",
+                dict(start="zero-memory"), symbolic.OBLIGATIONS[1],
+                breaks=("the start xi_{-1} = 0: not a rest point, so exactly that obligation fails (statistic 1)"))

@@ -32,11 +32,8 @@ CLAIM = Claim(
 def _draw(ctx, narrow=False):
     """Random recoverable TSOs: QHM draws in a stable region written as TSOs with first state
     a = scale b + shift x (scale in +-[0.5, 2], shift in [-1, 1]; ``narrow``: shift = 0, so k = 0, q = 1)."""
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    x0 = rng.standard_normal((R, d))
+    rng, sources, x0 = C.setup(ctx)
+    R = ctx.size["replicas"]
     lr, beta, nu = C.qhm_draw(rng, R)
     scale = rng.uniform(0.5, 2.0, R) * rng.choice([-1.0, 1.0], R)
     shift = np.zeros(R) if narrow else rng.uniform(-1.0, 1.0, R)
@@ -94,20 +91,11 @@ def qhoptim_narrow(ctx):
                                 "error at t = 1 is |lr' (1 - nu' momentum') + z| ||g_0|| / ||x_0 + z g_0|| (predicted)"))
 def qhoptim_general(ctx):
     curves, sources, x0, tso, p = _qhoptim_run(ctx, narrow=False)
-    step, z = (p["lr"] * (1 - p["nu"] * p["momentum"]))[:, None], tso["z"][:, None]
-    predicted = {s: np.linalg.norm((step + z) * o(x0, 0), axis=-1) / np.linalg.norm(x0 + z * o(x0, 0), axis=-1)
-                 for s, o in sources.items()}
+    predicted = C.first_step_errors(sources, x0, p["lr"] * (1 - p["nu"] * p["momentum"]), -tso["z"])
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, 1), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
 
-@CLAIM.part("transfer functions (sympy)", statistic=C.PROOF_STATISTIC)
-def transfer(ctx):
-    return C.proof_check(ctx, symbolic.prove_two_state(seed=ctx.seed),
-                         "from_two_state_optimizer: symbolic proof obligations",
-                         "Each obligation of the proof; passing: all three green.")
-
-
-@transfer.control(breaks="the start a_0 = 0: off the invariant line, so exactly that obligation fails (statistic 1)")
-def transfer_zero_start(ctx):
-    return C.proof_control(ctx, symbolic.prove_two_state(start="zero-memory", seed=ctx.seed), [symbolic.OBLIGATIONS[1]])
+C.transfer_part(CLAIM, symbolic.prove_two_state, "from_two_state_optimizer: symbolic proof obligations",
+                dict(start="zero-memory"), symbolic.OBLIGATIONS[1],
+                breaks="the start a_0 = 0: off the invariant line, so exactly that obligation fails (statistic 1)")

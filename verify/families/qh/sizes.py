@@ -16,7 +16,8 @@ SIZES = {
     "converter.round-trips": {"quick": {"points": 2_000}, "full": {"points": 200_000}},
     "converter.singular-inputs": {"quick": {}, "full": {}},
     "special-cases.qhm": IDENTITY,
-    "special-cases.qhadam": IDENTITY,
+    # the ground-truth loops run one replica at a time: fewer draws in full mode
+    "special-cases.qhadam": {"quick": IDENTITY["quick"], "full": {"steps": 400, "replicas": 64, "dim": 5}},
     # kappa values; the rate is fitted over the second half of horizons of 150 and of 250 decades
     "triple-momentum.rate": {"quick": {"kappas": [4.0, 25.0, 100.0, 400.0], "decades": [150, 250], "dim": 8},
                              "full": {"kappas": [4.0, 25.0, 100.0, 400.0, 2500.0, 10000.0], "decades": [150, 250],

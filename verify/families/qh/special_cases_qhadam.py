@@ -2,8 +2,8 @@
 
 Ma & Yarats (Sec. 4) state that QHAdam recovers Adam and RMSProp (the latter "modulo bias
 correction"); the exact statements are written out here (spec 2.2). One part per statement, each
-against a plain loop written as torch.optim writes Adam (step size lr/(1 - beta1^t), denominator
-sqrt(v)/sqrt(1 - beta2^t) + eps) and, where it exists, stochopt's method.
+against the project's ground truth (``stochopt.ground_truth``: one plain loop per method, here
+Adam, AdamW, and RMSprop in Adam's and in torch's convention) and, where it exists, stochopt's method.
 
 The gradients are open-loop sequences (Gaussian and Cauchy, scaled by 1e-3..1e3 per replica so that
 eps matters): closed loop, Adam-type steps near a minimiser are not contractive and amplify rounding
@@ -13,6 +13,7 @@ dynamics' sensitivity, not the identity. The identities hold for every gradient 
 import numpy as np
 
 import stochopt
+from stochopt import ground_truth as truth
 from stochopt import qh
 from verify.registry import Claim
 
@@ -30,30 +31,24 @@ CLAIM = Claim(
 )
 STATISTIC = C.IDENTITY_STATISTIC.replace(
     "both targets (the paper's recursion as a plain loop, and stochopt.qh's target)",
-    "the targets (a plain Adam/AdamW loop in torch.optim's form and stochopt's method)").replace(
+    "the targets (stochopt.ground_truth's plain loop and, where it exists, stochopt's method)").replace(
     "the three gradient sources", "two open-loop gradient sequences (Gaussian and Cauchy, scaled by 1e-3..1e3 per "
     "replica so that eps matters)")
 
 
-def adam_loop(lr, beta1, beta2, eps, weight_decay=0.0, decoupled=False, bias_correction=True):
-    """Adam/AdamW as torch.optim writes them, a plain loop (``bias_correction=False``: torch's RMSprop when beta1 = 0)."""
-    lr, beta1, beta2, eps, wd = (np.asarray(v, dtype=float)[..., None] for v in (lr, beta1, beta2, eps, weight_decay))
+class OpenLoop:
+    """An open-loop gradient source: ``oracle(x, t)`` returns ``gradients[t]`` whatever x."""
 
-    def run(x0, oracle, steps):
-        x, m, v, out = x0, np.zeros_like(x0), np.zeros_like(x0), [x0]
-        for t in range(1, steps + 1):
-            g = oracle(x, t - 1)
-            if decoupled:
-                x = x * (1 - lr * wd)
-            else:
-                g = g + wd * x
-            m = beta1 * m + (1 - beta1) * g
-            v = beta2 * v + (1 - beta2) * g * g
-            bc1, bc2 = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1.0, 1.0)
-            x = x - (lr / bc1) * m / (np.sqrt(v) / np.sqrt(bc2) + eps)
-            out.append(x)
-        return np.stack(out)
-    return run
+    def __init__(self, gradients):
+        self.gradients = gradients
+
+    def __call__(self, x, t):
+        return self.gradients[t]
+
+
+def ground_truth(fn, **hyper):
+    """A target run by ``stochopt.ground_truth``'s plain loop on the source's gradient array."""
+    return lambda x0, oracle, steps: fn(x0, oracle.gradients[:steps], **hyper).x
 
 
 def _setup(ctx):
@@ -61,9 +56,8 @@ def _setup(ctx):
     rng = np.random.default_rng(ctx.seed)
     R, d = size["replicas"], size["dim"]
     scale = C.log_uniform(rng, 1e-3, 1e3, (1, R, 1))
-    gauss = scale * rng.standard_normal((size["steps"], R, d))
-    cauchy = scale * rng.standard_cauchy((size["steps"], R, d))
-    sources = {"gaussian": lambda x, t: gauss[t], "cauchy": lambda x, t: cauchy[t]}
+    sources = {"gaussian": OpenLoop(scale * rng.standard_normal((size["steps"], R, d))),
+               "cauchy": OpenLoop(scale * rng.standard_cauchy((size["steps"], R, d)))}
     x0 = rng.standard_normal((R, d))
     hp = dict(lr=C.log_uniform(rng, 1e-3, 1e-1, R), beta1=rng.uniform(0.5, 0.95, R), beta2=rng.uniform(0.9, 0.9999, R),
               eps=C.log_uniform(rng, 1e-10, 1e-6, R), wd=rng.uniform(0.0, 0.1, R))
@@ -84,8 +78,9 @@ def _check(ctx, curves, case):
 def _adam_case(ctx, nu1):
     sources, x0, h, _ = _setup(ctx)
     qhadam = qh.qhadam(h["lr"], (h["beta1"], h["beta2"]), (nu1, 1.0), h["wd"], eps=h["eps"])
-    targets = {"Adam loop (torch form)": adam_loop(h["lr"], h["beta1"], h["beta2"], h["eps"], h["wd"]),
-               "stochopt.adam": C.method_run(stochopt.adam(h["lr"], (h["beta1"], h["beta2"]), h["eps"], h["wd"]))}
+    betas = (h["beta1"], h["beta2"])
+    targets = {"ground_truth.adam": ground_truth(truth.adam, lr=h["lr"], betas=betas, eps=h["eps"], weight_decay=h["wd"]),
+               "stochopt.adam": C.method_run(stochopt.adam(h["lr"], betas, h["eps"], h["wd"]))}
     return C.compare(C.method_run(qhadam), targets, sources, x0, ctx.size["steps"]), sources, x0, h
 
 
@@ -119,7 +114,8 @@ def _adamw_case(ctx, decoupled):
     betas = (h["beta1"], h["beta2"])
     method = qh.qhadamw(h["lr"], betas, (1.0, 1.0), h["wd"], eps=h["eps"]) if decoupled else \
         qh.qhadam(h["lr"], betas, (1.0, 1.0), h["wd"], eps=h["eps"])
-    targets = {"AdamW loop (torch form)": adam_loop(h["lr"], *betas, h["eps"], h["wd"], decoupled=True),
+    targets = {"ground_truth.adamw": ground_truth(truth.adamw, lr=h["lr"], betas=betas, eps=h["eps"],
+                                                  weight_decay=h["wd"]),
                "stochopt.adamw": C.method_run(stochopt.adamw(h["lr"], betas, h["eps"], h["wd"]))}
     return C.compare(C.method_run(method), targets, sources, x0, ctx.size["steps"]), sources, x0, h
 
@@ -148,8 +144,9 @@ def adamw_coupled(ctx):
 def _rms_case(ctx, bias_correction):
     sources, x0, h, _ = _setup(ctx)
     qhadam = qh.qhadam(h["lr"], (h["beta1"], h["beta2"]), (0.0, 1.0), eps=h["eps"])
-    label = "Adam(beta1 = 0) loop" if bias_correction else "RMSProp loop without bias correction (torch form)"
-    targets = {label: adam_loop(h["lr"], 0.0, h["beta2"], h["eps"], bias_correction=bias_correction)}
+    convention = "adam" if bias_correction else "torch"
+    targets = {f"ground_truth.rmsprop ({convention} convention)": ground_truth(
+        truth.rmsprop, lr=h["lr"], alpha=h["beta2"], eps=h["eps"], convention=convention)}
     return C.compare(C.method_run(qhadam), targets, sources, x0, ctx.size["steps"]), sources, x0, h
 
 
@@ -187,7 +184,7 @@ def _first_step(ctx, k):
 
 
 @CLAIM.part("the first step is lr g/(|g| + eps) for any nus", statistic=STATISTIC.replace(
-    "steps t = 0..T", "the first step").replace("the targets (a plain Adam/AdamW loop in torch.optim's form and "
+    "steps t = 0..T", "the first step").replace("the targets (stochopt.ground_truth's plain loop and, where it exists, "
                                                 "stochopt's method)", "the target x_0 - lr g_0/(|g_0| + eps)"))
 def first_step(ctx):
     return _check(ctx, _first_step(ctx, 0)[0], "first step, random nus")

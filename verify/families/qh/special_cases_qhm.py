@@ -58,11 +58,8 @@ def _ema_momentum_loop(lr, beta):
 
 
 def _setup(ctx):
-    size = ctx.size
-    rng = np.random.default_rng(ctx.seed)
-    R, d = size["replicas"], size["dim"]
-    sources = C.gradient_sources(rng, R, d, size["steps"], ctx.seed)
-    return sources, rng.standard_normal((R, d)), C.qhm_draw(rng, R)
+    rng, sources, x0 = C.setup(ctx)
+    return sources, x0, C.qhm_draw(rng, ctx.size["replicas"])
 
 
 def _compare(ctx, qhm_params, targets_of):
@@ -74,9 +71,7 @@ def _compare(ctx, qhm_params, targets_of):
 
 def _first_step_prediction(ctx, curves, sources, x0, n_targets, qhm_coef, target_coef):
     """Both first steps are x_0 - c g_0: the relative error at t = 1 is |c_QHM - c_target| ||g_0|| / ||x_0 - c_target g_0||."""
-    cq, ct = qhm_coef[:, None], target_coef[:, None]
-    predicted = {s: np.linalg.norm((cq - ct) * o(x0, 0), axis=-1) / np.linalg.norm(x0 - ct * o(x0, 0), axis=-1)
-                 for s, o in sources.items()}
+    predicted = C.first_step_errors(sources, x0, qhm_coef, target_coef)
     return C.predicted_control(ctx, curves.statistic, curves.at(1), C.per_source(predicted, n_targets), "t = 1",
                                details={"max_relative_error": curves.worst()})
 
