@@ -37,6 +37,7 @@ never disproved. That comparison is never cached (the code may change under a te
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -553,8 +554,18 @@ def formula_matches_code(schedule, ks=None, replica_ids=None, tolerance: float =
     code = executed[0][2]
     worst = {"k": int(ks[i]), "replica": int(ids[r]), "code": float(code[i, r]), "formula": float(exact[i, r]),
              "error": float(errors[i, r])}
-    return CodeAgreement(repr(schedule), formula, float(errors.max()), float(tolerance), ks, errors.max(axis=1),
+    return CodeAgreement(describe(schedule), formula, float(errors.max()), float(tolerance), ks, errors.max(axis=1),
                          code, exact, worst, tuple(p for p, _, _ in executed), bounds)
+
+
+def describe(schedule) -> str:
+    """The schedule's repr without memory addresses (reports must not depend on the process).
+
+    >>> from stochopt import schedules
+    >>> describe(schedules.from_function(abs))
+    'FromFunction(fn=<built-in function abs>)'
+    """
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(schedule))
 
 
 def _why(agreement) -> str:
@@ -632,7 +643,7 @@ def _combine(kind, results):
 def _run(kind, schedule, other=None, tau=None):
     _, why = _mismatch(schedule, other)
     if why:
-        return ConditionResult(kind, MISMATCH, str(schedule), why)
+        return ConditionResult(kind, MISMATCH, describe(schedule), why)
     a = _formulas(schedule)
     b = [None] if other is None else _formulas(other)
     if len(a) > 1 and len(b) > 1 and len(a) != len(b):
@@ -776,4 +787,4 @@ def check_schedule(schedule, conditions=None, replica=None) -> ScheduleReport:
         results = {n: ConditionResult(n, MISMATCH, str(exprs[0]), why) for n in names}
     else:
         results = {n: _combine(n, [_decide_cached(n, e) for e in exprs]) for n in names}
-    return ScheduleReport(repr(schedule), str(exprs[0]), results, notes, agreement)
+    return ScheduleReport(describe(schedule), str(exprs[0]), results, notes, agreement)
