@@ -20,6 +20,14 @@ q = -lim log(eta_k) / log k (q > 1 converges, q < 1 diverges; rigorous: eventual
 eta_k <= k^{-(1+q)/2} or >= k^{-(1+q)/2}), and, when q = 1, by sympy's ``Sum.is_convergent``.
 Results are cached by the formula's ``srepr``.
 
+Proofs are about the code that runs. Every function here that is given a ``Schedule`` (not a
+bare sympy expression) first runs ``formula_matches_code``: the formula is evaluated exactly
+(mpmath, 40 digits) at every k = 0..255 and at 96 steps spread geometrically up to 10^12, for
+every replica, and compared with what the schedule executes (``schedule(k, replica_ids)`` and
+its block evaluation ``schedule.values``). When they differ by more than the tolerance (1e-12
+relative), the condition's status is ``MISMATCH`` ("formula is not the code"): never proved,
+never disproved. That comparison is never cached (the code may change under a test's patch).
+
 >>> from stochopt import schedules
 >>> check_schedule(schedules.polynomial(0.5, p=0.75)).status
 {'divergent_sum': 'proved', 'summable_squares': 'proved', 'vanishing': 'proved', 'log_vanishing': 'proved'}
@@ -28,14 +36,23 @@ Results are cached by the formula's ``srepr``.
 """
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 
 __all__ = [
     "PROVED",
     "DISPROVED",
     "UNPROVED",
+    "MISMATCH",
+    "CODE_TOLERANCE",
+    "CodeAgreement",
+    "formula_matches_code",
+    "check_steps",
+    "ratio_tends_to",
     "ConditionResult",
     "ScheduleReport",
     "formula_of",
@@ -51,11 +68,15 @@ __all__ = [
 ]
 
 PROVED, DISPROVED, UNPROVED = "proved", "disproved", "unproved"
+#: status of a condition whose schedule does not run as its formula (the proof would be about other code)
+MISMATCH = "formula is not the code"
+#: the stated numerical tolerance of float64 identities in this project (relative)
+CODE_TOLERANCE = 1e-12
 
 
 @dataclass
 class ConditionResult:
-    """One condition: ``status`` in proved / disproved / unproved, plus how it was decided."""
+    """One condition: ``status`` in proved / disproved / unproved / MISMATCH, plus how it was decided."""
 
     condition: str
     status: str
@@ -72,12 +93,16 @@ class ConditionResult:
 
 @dataclass
 class ScheduleReport:
-    """All conditions for one schedule. ``status`` maps condition -> proved/disproved/unproved."""
+    """All conditions for one schedule. ``status`` maps condition -> proved/disproved/unproved/MISMATCH.
+
+    ``code`` is the ``CodeAgreement`` of the schedule with its formula (None for an expression).
+    """
 
     schedule: str
     formula: str
     results: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    code: object = None
 
     @property
     def status(self) -> dict:
@@ -119,7 +144,13 @@ def formula_of(schedule, replica=None):
         expr = sp.Float(schedule)
     else:
         expr = schedule.formula(replica)
-    return sp.nsimplify(expr, rational=True)
+    key = sp.srepr(expr)  # nsimplify is a pure function of the expression: cache it
+    if key not in _RATIONAL:
+        _RATIONAL[key] = sp.nsimplify(expr, rational=True)
+    return _RATIONAL[key]
+
+
+_RATIONAL: dict = {}
 
 
 def _to_real(expr):
@@ -226,14 +257,16 @@ def _floor_monotone(expr):
     directions = set()
     for s in symbols:
         try:
-            d = sp.simplify(sp.diff(e, s))
+            raw = sp.diff(e, s)
+            # simplify can hide a sign (it rewrites (9/10)^s log(9/10) as log((9/10)^((9/10)^s))): try both forms
+            forms = (raw, sp.simplify(raw))
         except Exception:  # pragma: no cover - sympy internals
             return False
-        if d.is_zero:
+        if any(d.is_zero for d in forms):
             continue
-        if d.is_nonnegative:
+        if any(d.is_nonnegative for d in forms):
             directions.add(1)
-        elif d.is_nonpositive:
+        elif any(d.is_nonpositive for d in forms):
             directions.add(-1)
         else:
             return False
@@ -330,10 +363,233 @@ def _decide_limit_zero(expr, name):
     return ConditionResult(name, UNPROVED, str(t), f"limit = {lims}")
 
 
+# ------------------------------------------------------------------ the formula is the code
+#: Below this fraction F of a schedule's largest checked value M, an error is measured against F M
+#: instead of the value itself: a float64 evaluation of a few operations on numbers of size M
+#: carries an absolute rounding error of a few ulps of M (8 ulps: 8 * 2^-53 M = 8.9e-16 M), which
+#: must fit in the tolerance, 1e-12 F M >= 8.9e-16 M, so F = 1e-3. (Cosine annealing to 0 loses
+#: relative accuracy near its end exactly so: 1 + cos(pi k/T) cancels.)
+SMALL_VALUE_FRACTION = 1e-3
+
+
+def check_steps(small: int = 256, large: int = 96, largest: int = 10 ** 12) -> np.ndarray:
+    """The steps k at which a schedule's code is compared with its formula.
+
+    Every k = 0 .. small-1 (warm-ups, caps, the first decays), then ``large`` steps spread
+    geometrically from ``small`` to ``largest`` (the tail, where the theorems' conditions live).
+
+    >>> ks = check_steps()
+    >>> len(ks), int(ks[255]), int(ks[-1])
+    (352, 255, 1000000000000)
+    """
+    tail = np.geomspace(small, largest, large).round().astype(np.int64)
+    return np.unique(np.concatenate([np.arange(small, dtype=np.int64), tail]))
+
+
+@dataclass
+class CodeAgreement:
+    """How the schedule that runs compares with the formula the proofs are about.
+
+    statistic : the largest error over every step checked, every replica and every evaluation
+        path: |code - formula| / max(|formula|, F M) (F = ``SMALL_VALUE_FRACTION``, M the largest
+        |formula| of that replica), or, for a randomized schedule, the distance of the realised
+        value outside [low, high] x envelope measured the same way (and the envelope's own error).
+    ok : statistic <= tolerance (1e-12 unless given).
+    ks, errors : the steps checked and the worst error over replicas at each (for figures).
+    code, exact : executed values and formula values, shape (len(ks), R) (randomized: the
+        envelope's formula values in ``exact``).
+    """
+
+    schedule: str
+    formula: str
+    statistic: float
+    tolerance: float
+    ks: np.ndarray
+    errors: np.ndarray
+    code: np.ndarray
+    exact: np.ndarray
+    worst: dict
+    paths: tuple
+    bounds: tuple | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(np.isfinite(self.statistic) and self.statistic <= self.tolerance)
+
+    @property
+    def replicas(self) -> int:
+        return int(self.code.shape[1])
+
+    def to_dict(self) -> dict:
+        return {"schedule": self.schedule, "formula": self.formula, "statistic": float(self.statistic),
+                "tolerance": self.tolerance, "ok": self.ok, "steps_checked": int(len(self.ks)),
+                "largest_step": int(self.ks.max()), "replicas": self.replicas, "paths": list(self.paths),
+                "worst": self.worst, "bounds": self.bounds}
+
+
+def _per_replica_formulas(schedule, replicas: int) -> list:
+    """The exact formula of each replica (one entry when the parameters are shared)."""
+    if getattr(schedule, "replicas", None) is None:
+        return [formula_of(schedule)]
+    return [formula_of(schedule, r) for r in range(replicas)]
+
+
+def _exact_values(exprs, ks, replicas: int) -> np.ndarray:
+    """The formulas evaluated exactly (mpmath, 40 digits) at every k, one per replica: (len(ks), R).
+
+    A pure function of the formulas and the steps, so it is cached (the code side never is).
+    """
+    import mpmath
+
+    columns = []
+    for expr in exprs:
+        key = (sp.srepr(expr), ks.tobytes())
+        if key not in _EXACT:
+            f = sp.lambdify(_k(), expr, "mpmath")
+            with mpmath.workdps(40):
+                _EXACT[key] = np.array([float(mpmath.re(f(mpmath.mpf(int(kk))))) for kk in ks])
+        columns.append(_EXACT[key])
+    out = np.stack(columns, axis=1)
+    return np.repeat(out, replicas, axis=1) if out.shape[1] == 1 else out
+
+
+_EXACT: dict = {}
+
+
+def _executed(schedule, ks, ids) -> list:
+    """[(path, row indices into ks, values (rows, R))]: what the schedule runs, per step and in blocks."""
+    R = len(ids)
+
+    def per_step(value, k):
+        value = np.asarray(value, dtype=float)
+        if value.ndim > 1 or (value.ndim == 1 and value.shape[0] not in (1, R)):
+            raise ValueError(f"schedule({k}, replica_ids) has shape {value.shape}; expected a scalar or ({R},)")
+        return np.broadcast_to(value, (R,))
+
+    def block(values, n, what):
+        values = np.asarray(values, dtype=float)
+        values = values[:, None] if values.ndim == 1 else values
+        if values.ndim != 2 or values.shape[0] != n or values.shape[1] not in (1, R):
+            raise ValueError(f"{what} has shape {values.shape}; expected ({n},) or ({n}, {R})")
+        return np.broadcast_to(values, (n, R))
+
+    out = [("schedule(k, replica_ids)", np.arange(len(ks)), np.stack([per_step(schedule(int(k), ids), int(k))
+                                                                        for k in ks]))]
+    params = list(inspect.signature(schedule.values).parameters)
+    if params and params[0] == "ks":  # block evaluation at any steps (what the engine calls)
+        what = "schedule.values(ks, replica_ids)"
+        out.append((what, np.arange(len(ks)), block(schedule.values(ks, ids), len(ks), what)))
+    else:  # values(steps): the first steps 0 .. n-1 only
+        prefix = ks == np.arange(len(ks))
+        n = len(ks) if prefix.all() else int(np.argmin(prefix))
+        what = "schedule.values(steps, replica_ids)"
+        out.append((what, np.arange(n), block(schedule.values(n, ids), n, what)))
+    return out
+
+
+def _relative(err_abs, exact):
+    """|error| / max(|exact|, F M) per replica column (inf where the code is not finite)."""
+    scale = np.max(np.abs(exact), axis=0, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = err_abs / np.maximum(np.abs(exact), SMALL_VALUE_FRACTION * scale)
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+def formula_matches_code(schedule, ks=None, replica_ids=None, tolerance: float = CODE_TOLERANCE) -> CodeAgreement:
+    """Compare what ``schedule`` executes with the formula the proofs use, at many steps.
+
+    The formula (``formula_of``: floats made exact rationals) is evaluated exactly with mpmath at
+    40 digits; the code is run as ``schedule(k, replica_ids)`` at every k and as its block
+    evaluation ``schedule.values``. ``ks`` defaults to ``check_steps()`` (0..255 and 96 steps up to
+    10^12); ``replica_ids`` to every replica of a per-replica schedule (4 for a randomized one).
+    A randomized schedule eta_k = eta_bar_k zeta_k has no formula of its own: its realised
+    values must lie in [low, high] x the envelope's formula, and the envelope's code must match
+    its formula. A schedule without a formula raises ``ValueError``.
+
+    >>> from stochopt import schedules
+    >>> formula_matches_code(schedules.polynomial(0.5, 1.0, 0.75)).ok
+    True
+    >>> runs_constant = schedules.from_function(lambda k: 0.5, formula=formula_of(schedules.polynomial(0.5, 1.0, 0.75)))
+    >>> agreement = formula_matches_code(runs_constant)
+    >>> agreement.ok, agreement.worst["k"]
+    (False, 1000000000000)
+    """
+    from stochopt.schedules import Schedule
+
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a stochopt.schedules.Schedule; got {type(schedule).__name__}")
+    ks = check_steps() if ks is None else np.asarray(ks, dtype=np.int64)
+    if ks.ndim != 1 or ks.size == 0 or np.any(ks < 0):
+        raise ValueError(f"ks must be a non-empty 1-D array of steps k >= 0; got {ks!r}")
+    ks = np.unique(ks)
+    random = bool(getattr(schedule, "random", False))
+    if replica_ids is None:
+        replica_ids = np.arange(schedule.replicas or (4 if random else 1), dtype=np.int64)
+    ids = np.asarray(replica_ids, dtype=np.int64)
+    executed = _executed(schedule, ks, ids)
+    bounds, inner = None, None
+    if random:
+        if not hasattr(schedule, "envelope"):
+            raise ValueError(f"{schedule!r} is random without a deterministic envelope and bounds: it has no "
+                             "formula to compare with (use schedules.randomized(envelope, low, high))")
+        inner = formula_matches_code(schedule.envelope, ks, ids, tolerance)
+        exact, bounds = inner.exact, (float(schedule.low), float(schedule.high))
+        formula = f"[{bounds[0]}, {bounds[1]}] x ({inner.formula})"
+    else:
+        exprs = _per_replica_formulas(schedule, len(ids))
+        exact = _exact_values(exprs, ks, len(ids))
+        formula = str(exprs[0]) + ("" if len(exprs) == 1 else f" (replica 0 of {len(exprs)})")
+    errors = np.zeros((len(ks), len(ids)))
+    for _, rows, values in executed:
+        if bounds is None:
+            err = _relative(np.abs(values - exact[rows]), exact[rows])
+        else:
+            low, high = bounds[0] * exact[rows], bounds[1] * exact[rows]
+            outside = np.maximum(np.maximum(low - values, values - high), 0.0)
+            err = _relative(np.where(np.isfinite(values), outside, np.inf), exact[rows])
+        errors[rows] = np.maximum(errors[rows], err)
+    if inner is not None:
+        errors = np.maximum(errors, inner.errors[:, None])
+    i, r = np.unravel_index(int(np.argmax(errors)), errors.shape)
+    code = executed[0][2]
+    worst = {"k": int(ks[i]), "replica": int(ids[r]), "code": float(code[i, r]), "formula": float(exact[i, r]),
+             "error": float(errors[i, r])}
+    return CodeAgreement(describe(schedule), formula, float(errors.max()), float(tolerance), ks, errors.max(axis=1),
+                         code, exact, worst, tuple(p for p, _, _ in executed), bounds)
+
+
+def describe(schedule) -> str:
+    """The schedule's repr without memory addresses (reports must not depend on the process).
+
+    >>> from stochopt import schedules
+    >>> describe(schedules.from_function(abs))
+    'FromFunction(fn=<built-in function abs>)'
+    """
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(schedule))
+
+
+def _why(agreement) -> str:
+    w = agreement.worst
+    return (f"{agreement.schedule} does not run as its formula {agreement.formula}: at k = {w['k']} (replica "
+            f"{w['replica']}) the code gives {w['code']:.6g}, the formula {w['formula']:.6g} (error {w['error']:.3g} "
+            f"> {agreement.tolerance:g})")
+
+
+def _mismatch(*schedules):
+    """(agreement, reason) for the first Schedule among these that does not run as its formula, else (None, "")."""
+    for s in schedules:
+        if s is None or isinstance(s, (sp.Basic, int, float)):
+            continue
+        agreement = formula_matches_code(s)
+        if not agreement.ok:
+            return agreement, _why(agreement)
+    return None, ""
+
+
 _CACHE: dict = {}
 
 
-def _decide(kind, a, b=None):
+def _decide(kind, a, b=None, tau=None):
     if kind == "divergent_sum":
         return _decide_series(a, 1, False, kind)
     if kind == "summable_squares":
@@ -344,16 +600,57 @@ def _decide(kind, a, b=None):
         return _decide_limit_zero(a * sp.log(_k() + 1), kind)
     if kind == "ratio_vanishing":
         return _decide_limit_zero(a / b, kind)
+    if kind == "ratio_limit":
+        return _decide_ratio_limit(a, b, tau)
     raise ValueError(kind)  # pragma: no cover
 
 
-def _run(kind, schedule, other=None):
-    a = formula_of(schedule)
-    b = None if other is None else formula_of(other)
-    key = (kind, sp.srepr(a), None if b is None else sp.srepr(b))
+def _decide_ratio_limit(a, b, tau):
+    lim = _ratio_limit_expr(a, b)
+    if lim is None:
+        return ConditionResult("ratio_limit", UNPROVED, str(a / b), "sympy could not find the limit")
+    ok = lim.is_number and lim.is_finite and abs(float(lim) - float(tau)) <= 1e-12 * max(1.0, abs(float(tau)))
+    return ConditionResult("ratio_limit", PROVED if ok else DISPROVED, str(a / b), f"limit = {lim}, expected {tau}")
+
+
+def _decide_cached(kind, a, b=None, tau=None):
+    key = (kind, sp.srepr(a), None if b is None else sp.srepr(b), tau)
     if key not in _CACHE:
-        _CACHE[key] = _decide(kind, a, b)
+        _CACHE[key] = _decide(kind, a, b, tau)
     return _CACHE[key]
+
+
+def _formulas(schedule):
+    """[formula per replica] of a Schedule (randomized: of its envelope), or [expr] for an expression."""
+    if isinstance(schedule, (sp.Basic, int, float)):
+        return [formula_of(schedule)]
+    target = schedule.envelope if getattr(schedule, "random", False) and hasattr(schedule, "envelope") else schedule
+    replicas = getattr(target, "replicas", None)
+    return _per_replica_formulas(target, replicas or 1)
+
+
+def _combine(kind, results):
+    """One result for a condition proved per replica: proved when proved for every replica,
+    disproved when disproved for one (the statement "for every replica" is then false)."""
+    if len(results) == 1:
+        return results[0]
+    statuses = [r.status for r in results]
+    status = PROVED if all(s == PROVED for s in statuses) else DISPROVED if DISPROVED in statuses else UNPROVED
+    reason = "; ".join(f"replica {i}: {r.status} ({r.reason})" for i, r in enumerate(results))
+    return ConditionResult(kind, status, results[0].expression, reason)
+
+
+def _run(kind, schedule, other=None, tau=None):
+    _, why = _mismatch(schedule, other)
+    if why:
+        return ConditionResult(kind, MISMATCH, describe(schedule), why)
+    a = _formulas(schedule)
+    b = [None] if other is None else _formulas(other)
+    if len(a) > 1 and len(b) > 1 and len(a) != len(b):
+        raise ValueError(f"the two schedules have {len(a)} and {len(b)} replicas")
+    n = max(len(a), len(b))
+    pairs = [(a[i if len(a) > 1 else 0], b[i if len(b) > 1 else 0]) for i in range(n)]
+    return _combine(kind, [_decide_cached(kind, x, y, tau) for x, y in pairs])
 
 
 def divergent_sum(schedule) -> ConditionResult:
@@ -407,19 +704,43 @@ def ratio_vanishing(eta, theta) -> ConditionResult:
     return _run("ratio_vanishing", eta, theta)
 
 
+def _ratio_limit_expr(a, b):
+    try:
+        t = tail(a / b)
+    except _Undecided:
+        return None
+    return _limit(sp.simplify(t))
+
+
 def ratio_limit(eta, theta):
-    """lim eta_k / theta_k as a sympy number (None when sympy cannot find it).
+    """lim eta_k / theta_k as a sympy number (None when sympy cannot find it, or when a schedule
+    does not run as its formula: see ``ratio_tends_to`` for the reasoned result).
 
     >>> from stochopt import schedules
     >>> eta = schedules.polynomial(1.0, p=0.75)
     >>> ratio_limit(schedules.coupled(eta, 4.0), eta)
     4
     """
-    try:
-        t = tail(formula_of(eta) / formula_of(theta))
-    except _Undecided:
+    agreement, _ = _mismatch(eta, theta)
+    if agreement is not None:
         return None
-    return _limit(sp.simplify(t))
+    a, b = _formulas(eta), _formulas(theta)
+    if len(a) > 1 or len(b) > 1:
+        raise ValueError("ratio_limit takes schedules with shared parameters; use ratio_tends_to per replica")
+    return _ratio_limit_expr(a[0], b[0])
+
+
+def ratio_tends_to(eta, theta, tau) -> ConditionResult:
+    """eta_k / theta_k -> tau (a number): the single-timescale coupling theta_k ~ eta_k / tau.
+
+    >>> from stochopt import schedules
+    >>> eta = schedules.polynomial(1.0, p=0.75)
+    >>> ratio_tends_to(schedules.coupled(eta, 4.0, cap=0.5), eta, 4.0).status
+    'proved'
+    >>> ratio_tends_to(schedules.polynomial(1.0, p=0.6), eta, 4.0).status
+    'disproved'
+    """
+    return _run("ratio_limit", eta, theta, tau=float(tau))
 
 
 CONDITIONS = {
@@ -433,14 +754,17 @@ CONDITIONS = {
 def check_schedule(schedule, conditions=None, replica=None) -> ScheduleReport:
     """Every single-schedule condition for ``schedule`` (a Schedule or a sympy expression in k).
 
+    A Schedule is first compared with its formula (``formula_matches_code``, in ``report.code``);
+    when it does not run as its formula, every condition gets the status ``MISMATCH``. A schedule
+    with per-replica parameters is proved for every replica (``replica=r``: that replica only).
     A randomized schedule eta_k = eta_bar_k zeta_k with zeta_k in [low, high], 0 < low, is checked
     on its envelope: low eta_bar_k <= eta_k <= high eta_bar_k, so each condition (divergent sum,
     summable squares, limits 0) transfers from the envelope to every realisation.
 
     >>> from stochopt import schedules
     >>> rep = check_schedule(schedules.randomized(schedules.polynomial(1.0, p=1.0), 0.5, 1.5))
-    >>> rep.all_proved(), rep.notes[0][:38]
-    (True, 'randomized: conditions of the envelope')
+    >>> rep.all_proved(), rep.notes[0][:38], rep.code.ok
+    (True, 'randomized: conditions of the envelope', True)
     """
     names = list(CONDITIONS) if conditions is None else list(conditions)
     unknown = [n for n in names if n not in CONDITIONS]
@@ -456,9 +780,11 @@ def check_schedule(schedule, conditions=None, replica=None) -> ScheduleReport:
                      f"{schedule.low} eta_bar_k <= eta_k <= {schedule.high} eta_bar_k")
         if getattr(target, "random", False):
             raise ValueError("the envelope of a randomized schedule must be deterministic")
-    if replica is not None:
-        target_expr = formula_of(target, replica)
+    agreement = None if isinstance(schedule, (sp.Basic, int, float)) else formula_matches_code(schedule)
+    why = _why(agreement) if agreement is not None and not agreement.ok else ""
+    exprs = [formula_of(target, replica)] if replica is not None else _formulas(target)
+    if why:
+        results = {n: ConditionResult(n, MISMATCH, str(exprs[0]), why) for n in names}
     else:
-        target_expr = formula_of(target)
-    results = {n: CONDITIONS[n](target_expr) for n in names}
-    return ScheduleReport(repr(schedule), str(target_expr), results, notes)
+        results = {n: _combine(n, [_decide_cached(n, e) for e in exprs]) for n in names}
+    return ScheduleReport(describe(schedule), str(exprs[0]), results, notes, agreement)

@@ -1,0 +1,62 @@
+"""The schedules claims (verify/families/schedules/): every proof is about the code that runs."""
+import numpy as np
+import pytest
+
+import verify
+from verify import symbolic
+
+EXPECTED = {
+    "schedules.polynomial.conditions", "schedules.polynomial.log-condition", "schedules.warmup.conditions",
+    "schedules.randomized.envelope", "schedules.coupled.single-timescale", "schedules.two-timescale.ratio",
+    "schedules.constant.not-diminishing", "schedules.step-decay.finite-time", "schedules.cosine.eventually-constant",
+}
+CLAIMS = verify.claims("schedules")
+
+
+def test_schedules_claims_are_registered_each_with_a_code_part():
+    assert {c.id for c in CLAIMS} == EXPECTED
+    for c in CLAIMS:
+        names = [p.name for p in c.parts]
+        assert any("formula" in n or "within" in n for n in names), (c.id, names)
+
+
+@pytest.mark.parametrize("cl", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_parts_pass_and_controls_fail_as_predicted(cl):
+    result = cl.run("quick", 0, render=False)
+    assert result.ok, result.problems
+    for p in result.parts:
+        assert len(p.check.figures) == 1, (cl.id, p.name, "one figure per part")
+        d = p.control.details
+        assert "prediction" in d or d.get("predicted") in (symbolic.PROVED, symbolic.DISPROVED), (cl.id, p.name)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _runs_constant(monkeypatch):
+    """The executed polynomial schedule made constant (per step and in blocks); its formula unchanged."""
+    from stochopt import schedules
+
+    monkeypatch.setattr(schedules.Polynomial, "__call__", lambda self, k, replica_ids=None: self.a / self.b ** self.p)
+    if hasattr(schedules.Polynomial, "_block"):
+        monkeypatch.setattr(schedules.Polynomial, "_block",
+                            lambda self, ks, replica_ids: np.full(len(ks), self.a / self.b ** self.p))
+
+
+@pytest.mark.parametrize("cid", ["schedules.polynomial.conditions", "schedules.warmup.conditions",
+                                 "schedules.two-timescale.ratio"])
+def test_a_polynomial_schedule_that_runs_as_a_constant_fails_the_proofs(cid, monkeypatch):
+    _runs_constant(monkeypatch)
+    result = verify.get_claim(cid).run("quick", 0, draw=False)
+    assert not result.ok
+    checks = {p.name: p.check for p in result.parts}
+    assert all(v.status == "fail" for v in checks.values()), {n: v.status for n, v in checks.items()}
+    proofs = [v for n, v in checks.items() if "formula" not in n]
+    assert all(r["status"] == symbolic.MISMATCH for v in proofs for r in v.details["results"].values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cl", CLAIMS, ids=[c.id for c in CLAIMS])
+def test_verified_at_seeds_0_to_19_quick(cl):
+    failures = {s: r.problems for s in range(20) if not (r := cl.run("quick", s, draw=False)).ok}
+    assert not failures, failures
