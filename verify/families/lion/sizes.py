@@ -1,0 +1,21 @@
+"""The sizes of every ``lion`` claim, per mode: ``SIZES[claim_key][mode] -> dict``.
+
+One table for the family (quick: CI, every claim at every seed 0-19 within ~30 s for the family;
+full: a researcher's machine, seeds 0-4). docs/claims/lion.md lists each claim's sizes with their
+run times and the ranges of the parameters that are not in the theorems.
+"""
+
+SIZES: dict = {
+    "box-invariance": {
+        "quick": {"replicas": 256, "steps": 200, "dim": 6},
+        "full": {"replicas": 4096, "steps": 2000, "dim": 6},
+    },
+}
+SIZES["implementation-identities"] = {
+    "quick": {"replicas": 4, "dim": 6, "steps": 300},
+    "full": {"replicas": 16, "dim": 20, "steps": 3000},
+}
+SIZES["lyapunov-identity"] = {
+    "quick": {"states": 1000, "symbolic_points": 10},
+    "full": {"states": 20000, "symbolic_points": 100},
+}
