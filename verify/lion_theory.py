@@ -43,7 +43,7 @@ import numpy as np
 from stochopt._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
 from stochopt.lionk import kernel
 
-from .tracking import Flow, integrate
+from .tracking import Flow, _rk4
 
 __all__ = [
     "LionKFlow", "correct_coefficient", "wrong_coefficient", "kkt_measure", "box_violation", "from_discrete",
@@ -162,7 +162,7 @@ class LionKFlow(Flow):
     coefficient : c in H and Delta; default ``correct_coefficient(eps, gamma, lam)`` (a control
         passes ``wrong_coefficient(...)``).
     dim : the dimension d of x, when the flow is handed to ``verify.tracking.integrate`` (the
-        state z = [x, m] has length 2 d); ``trajectory`` sets it from its start.
+        state z = [x, m] has length 2 d); not needed otherwise.
 
     >>> import numpy as np
     >>> flow = LionKFlow(grad=lambda x: x, K="half_square", alpha=1.0, gamma=1.0, lam=1.0, eps=0.0)
@@ -265,7 +265,7 @@ class LionKFlow(Flow):
 
     # ---------------------------------------------------------------- integration
     def trajectory(self, x0, m0, t_end, dt, record_every=1):
-        """Classical RK4 with fixed step dt for all replicas at once (``verify.tracking.integrate``).
+        """Classical RK4 (``verify.tracking``'s stepper) with fixed step dt for all replicas at once.
 
         x0, m0 : (R, d). Returns a namespace with ``t`` (n,), ``x`` and ``m`` (n, R, d), recorded
         every ``record_every`` steps (and at t_end).
@@ -276,12 +276,17 @@ class LionKFlow(Flow):
         if x0.shape != m0.shape:
             raise ValueError(f"x0 and m0 must have the same shape; got {x0.shape} and {m0.shape}")
         steps = int(round(t_end / dt))
-        ks = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
-        flow = self.with_coefficient(self.coefficient, dim=x0.shape[1])
-        z = integrate(flow, np.concatenate([x0, m0], axis=1), ks * dt, method="rk4", h=dt)
+        z = np.concatenate([x0, m0], axis=1)
+        h = np.full(z.shape[0], dt)
+        ts, zs = [0.0], [z]
+        for n in range(1, steps + 1):
+            z = _rk4(self, z, h)[0]
+            if n % record_every == 0 or n == steps:
+                ts.append(n * dt)
+                zs.append(z)
         d = x0.shape[1]
-        z = z.transpose(1, 0, 2)
-        return types.SimpleNamespace(t=ks * dt, x=z[..., :d], m=z[..., d:])
+        zs = np.stack(zs)
+        return types.SimpleNamespace(t=np.array(ts), x=zs[..., :d], m=zs[..., d:])
 
     def __repr__(self) -> str:
         return (f"LionKFlow(K={self.K!r}, alpha={self.alpha}, gamma={self.gamma}, lam={self.lam}, "

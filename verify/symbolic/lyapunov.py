@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..lion_theory import LionKFlow, correct_coefficient, wrong_coefficient
+from .. import lion_theory
 
 __all__ = ["IdentityResult", "lion_k_identity", "lion_k_coefficient_identity", "lion_k_code_agreement",
            "framework_identity", "LION_K_KERNELS"]
@@ -163,9 +163,9 @@ def _lion_k(kernel, dim, coefficient, f=None) -> _LionK:
     x_dot = [gk_mt[i] - lam * x[i] for i in range(dim)]
     m_dot = [-alpha * grad_f[i] - gamma * m[i] for i in range(dim)]
     if coefficient is None:
-        c = correct_coefficient(eps, gamma, lam)
+        c = lion_theory.correct_coefficient(eps, gamma, lam)
     elif isinstance(coefficient, str) and coefficient == "wrong":
-        c = wrong_coefficient(eps, gamma, lam)
+        c = lion_theory.wrong_coefficient(eps, gamma, lam)
     else:
         c = sp.sympify(coefficient)
     kstar = Kstar([lam * xi for xi in x])
@@ -231,7 +231,7 @@ def lion_k_coefficient_identity(kernel="generic", dim=2) -> IdentityResult:
     """
     c = sp.Symbol("c", real=True)
     s = _lion_k(kernel, dim, c)
-    cstar = correct_coefficient(s.eps, s.gamma, s.lam)
+    cstar = lion_theory.correct_coefficient(s.eps, s.gamma, s.lam)
     defect = (1 + s.eps * s.lam) * (c - cstar) * s.pairing(s.m_dot, s.x_dot)
     residual = s.dH + _delta_c(s) - defect
     name = f"lion_k dH_c/dt + Delta_c = (1 + eps lam)(c - c*) <m', x'> (K = {kernel})"
@@ -269,9 +269,9 @@ def lion_k_code_agreement(kernel="log_cosh", dim=3, coefficient=None, points=20,
     for (alpha, gamma, lam, eps), x, m in zip(params, X, M):
         x = x / lam                                   # inside the domain of K*(lam x)
         num = {k: float(v) for k, v in zip("abc", [fn(alpha, gamma, lam, eps, *x, *m) for fn in fns])}
-        coef = None if coefficient is None else (wrong_coefficient(eps, gamma, lam) if coefficient == "wrong"
-                                                 else float(sp.sympify(coefficient)))
-        flow = LionKFlow(grad, kernel, alpha, gamma, lam, eps, value=value, coefficient=coef)
+        coef = None if coefficient is None else (lion_theory.wrong_coefficient(eps, gamma, lam)
+                                                 if coefficient == "wrong" else float(sp.sympify(coefficient)))
+        flow = lion_theory.LionKFlow(grad, kernel, alpha, gamma, lam, eps, value=value, coefficient=coef)
         code = {"a": float(flow.lyapunov(x, m)), "b": float(flow.dissipation(x, m)), "c": float(flow.dH_dt(x, m))}
         for k in "abc":
             worst = max(worst, abs(num[k] - code[k]) / max(1.0, abs(code[k])))

@@ -19,3 +19,11 @@ SIZES["lyapunov-identity"] = {
     "quick": {"states": 1000, "symbolic_points": 10},
     "full": {"states": 20000, "symbolic_points": 100},
 }
+SIZES["lyapunov-flow"] = {
+    "quick": {"replicas": 32, "horizon": 10.0, "dts": [0.05, 0.025]},
+    "full": {"replicas": 256, "horizon": 40.0, "dts": [0.04, 0.02, 0.01, 0.005]},
+}
+SIZES["lyapunov-discrete"] = {
+    "quick": {"replicas": 24, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005]},
+    "full": {"replicas": 128, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005, 0.0025, 0.00125]},
+}
