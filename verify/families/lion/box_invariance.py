@@ -134,7 +134,7 @@ def _control_verdict(ctx, out, broken):
     stat, pred = float(np.max(out["worst"])), float(np.max(out["predicted"]))
     figs = []
     if ctx.draw:
-        fig, (ax,) = figure(1, 6.0, 4.2)
+        fig, (ax,) = figure(1, 6.0, 4.2, left=0.14)
         ax.loglog(np.maximum(out["predicted"], 1e-18), np.maximum(out["worst"], 1e-18), ".", ms=3)
         lim = [max(1e-6, float(np.min(out["predicted"][out["predicted"] > 0], initial=1e-6))), 2 * max(pred, 1e-6)]
         ax.plot(lim, lim, "k--", lw=0.8, label="observed = predicted")

@@ -83,7 +83,7 @@ def _verdict(ctx, curve, title, predicted=None):
     stat = float(np.max(curve))
     figs = []
     if ctx.draw:
-        fig, (ax,) = figure(1, 6.5, 3.8)
+        fig, (ax,) = figure(1, 6.5, 3.8, left=0.13)
         t = np.arange(1, len(curve) + 1)
         ax.semilogy(t, np.maximum(curve, 1e-18), label="observed")
         if predicted is not None:

@@ -82,7 +82,7 @@ def _verdict(ctx, rows, example, active, title, wrong):
     stat = max(v for _, v in rows)
     figs = []
     if ctx.draw:
-        fig, (ax1, ax2) = figure()
+        fig, (ax1, ax2) = figure(width=11.0, wspace=0.5)
         t, H, box = example
         for r in range(min(H.shape[1], 16)):
             ax1.plot(t[:-1], np.maximum(H[:-1, r] - H[-1, r], 1e-16), lw=0.8)

@@ -129,7 +129,7 @@ def _symbolic(ctx, coefficient):
     stat = max(agreement, 0.0 if proof.proved else 1.0)
     figs = []
     if ctx.draw:
-        fig, (ax,) = figure(1, 6.5, 3.2)
+        fig, (ax,) = figure(1, 6.5, 3.2, left=0.3)
         vals = [max(agreement, 1e-18), 1e-18 if proof.proved else 1.0]
         ax.barh([0, 1], vals, color=["C0", "C0" if proof.proved else "C3"])
         ax.set_xscale("log")

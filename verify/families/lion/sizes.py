@@ -27,3 +27,15 @@ SIZES["lyapunov-discrete"] = {
     "quick": {"replicas": 24, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005]},
     "full": {"replicas": 128, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005, 0.0025, 0.00125]},
 }
+SIZES["kkt-convergence"] = {
+    "quick": {"replicas": 16, "log2_steps": 14, "fit_blocks": [3, 4, 5]},
+    "full": {"replicas": 64, "log2_steps": 17, "fit_blocks": [3, 5, 7]},
+}
+SIZES["rate-exponent"] = {
+    "quick": {"dims": [4, 16, 64], "horizons": [16, 64, 256, 1024, 4096], "replicas": 12},
+    "full": {"dims": [4, 16, 64, 256], "horizons": [16, 64, 256, 1024, 4096, 16384, 65536], "replicas": 32},
+}
+SIZES["l1-l2-ratio"] = {
+    "quick": {"widths": [8, 16, 32, 64], "checkpoints": [0, 25, 100, 400], "replicas": 4},
+    "full": {"widths": [8, 16, 32, 64, 128], "checkpoints": [0, 25, 100, 400, 1600], "replicas": 8},
+}
