@@ -29,8 +29,11 @@ import math
 
 import numpy as np
 
-from ._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, check_real, unknown_name_message
+from ._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, check_real, check_tuple, unknown_name_message
 from .base import Method, hyper
+from .framework import _describe
+from .lion import lion_rule
+from .terms import sign
 
 __all__ = ["Kernel", "L1", "L2", "HalfSquare", "Huber", "LogCosh", "kernel", "kernel_names", "lion_k"]
 
@@ -267,21 +270,11 @@ def kernel(K, **params) -> Kernel:
 
 
 # ---------------------------------------------------------------------------- the method
-def _lion_k_rule(K: Kernel):
+def _direction(K: Kernel):
+    """The map of Lion's interpolated momentum c to the step direction: grad K(mt) with mt = -c."""
     if isinstance(K, L1):
-        def direction(c):
-            return np.sign(c)  # written as in stochopt.lion so that K="l1" is Lion bit for bit
-    else:
-        def direction(c):
-            return -K.grad(-c)  # grad K(mt) with mt = -c (the paper's negative momentum)
-
-    def rule(x, buffers, g, h, k):
-        m = buffers["m"]
-        c = h.beta1 * m + (1 - h.beta1) * g
-        x_new = x - h.lr * (direction(c) + h.weight_decay * x)  # decoupled decay on the old x
-        return x_new, {"m": h.beta2 * m + (1 - h.beta2) * g}
-
-    return rule
+        return sign  # the same function as stochopt.lion's, so that K="l1" is Lion bit for bit
+    return lambda c: -K.grad(-c)
 
 
 def lion_k(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, K="l1") -> Method:
@@ -300,16 +293,13 @@ def lion_k(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, K="l1") -> Method:
     >>> opt.step(opt.init(np.zeros(2)), np.array([1.0, -2.0])).x      # lr * (1 - beta1) g
     array([-0.05,  0.1 ])
     """
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1); got {betas!r}")
+    beta1, beta2 = check_tuple("betas", betas, ("beta1", "beta2"))
     kern = kernel(K)
-    hp = hyper(lr=(lr, POSITIVE), beta1=(betas[0], UNIT_HALF_OPEN), beta2=(betas[1], UNIT_HALF_OPEN),
+    hp = hyper(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                weight_decay=(weight_decay, NONNEGATIVE))
-    from .framework import _describe
-
     config = _describe(lr=lr, betas=list(betas), weight_decay=weight_decay)
     config["K"] = kern.config()
-    return Method("lion_k", _lion_k_rule(kern), hp, {"m": None}, config=config, momentum_buffer="m")
+    return Method("lion_k", lion_rule(_direction(kern)), hp, {"m": None}, config=config, momentum_buffer="m")
 
 
 # ---------------------------------------------------------------------------- moved to verify

@@ -40,10 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stochopt._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
+from stochopt._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real, check_tuple
 from stochopt.lionk import kernel
-
-from .tracking import Flow, _rk4
 
 __all__ = [
     "LionKFlow", "correct_coefficient", "wrong_coefficient", "kkt_measure", "box_violation", "from_discrete",
@@ -82,10 +80,9 @@ def from_discrete(lr, betas=(0.9, 0.99), weight_decay=0.0) -> dict:
     {'alpha': 0.1, 'gamma': 0.1, 'lam': 1.0, 'eps': 1.0}
     """
     lr = check_real("lr", lr, POSITIVE)
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1); got {betas!r}")
-    beta1 = check_real("beta1", betas[0], UNIT_HALF_OPEN)
-    beta2 = check_real("beta2", betas[1], UNIT_HALF_OPEN)
+    beta1, beta2 = check_tuple("betas", betas, ("beta1", "beta2"))
+    beta1 = check_real("beta1", beta1, UNIT_HALF_OPEN)
+    beta2 = check_real("beta2", beta2, UNIT_HALF_OPEN)
     lam = check_real("weight_decay", weight_decay, NONNEGATIVE)
     gamma = (1.0 - np.asarray(beta2)) / lr
     eps = lr * (1.0 - np.asarray(beta1)) / (1.0 - np.asarray(beta2))
@@ -150,7 +147,7 @@ def box_violation(x, lam):
 
 
 # ---------------------------------------------------------------------------- continuous time
-class LionKFlow(Flow):
+class LionKFlow:
     """The Lion-K ODE, its Lyapunov function H_c and dissipation Delta_c (see the module).
 
     Parameters
@@ -161,8 +158,6 @@ class LionKFlow(Flow):
     value : f(x) (needed only for ``lyapunov``).
     coefficient : c in H and Delta; default ``correct_coefficient(eps, gamma, lam)`` (a control
         passes ``wrong_coefficient(...)``).
-    dim : the dimension d of x, when the flow is handed to ``verify.tracking.integrate`` (the
-        state z = [x, m] has length 2 d); not needed otherwise.
 
     >>> import numpy as np
     >>> flow = LionKFlow(grad=lambda x: x, K="half_square", alpha=1.0, gamma=1.0, lam=1.0, eps=0.0)
@@ -171,11 +166,7 @@ class LionKFlow(Flow):
     ([0.0, 1.0], (2, 1, 1))
     """
 
-    name = "lion-k"
-    has_momentum = True
-
-    def __init__(self, grad, K="l1", alpha=1.0, gamma=1.0, lam=1.0, eps=0.0, value=None, coefficient=None,
-                 dim=None):
+    def __init__(self, grad, K="l1", alpha=1.0, gamma=1.0, lam=1.0, eps=0.0, value=None, coefficient=None):
         if not callable(grad):
             raise TypeError(f"grad must be a callable grad(x) returning an array of x's shape; got {grad!r}")
         if value is not None and not callable(value):
@@ -189,8 +180,6 @@ class LionKFlow(Flow):
         self.optimal_coefficient = correct_coefficient(self.eps, self.gamma, self.lam)
         self.coefficient = (self.optimal_coefficient if coefficient is None
                             else check_real("coefficient", coefficient, allow_array=False))
-        d = 0 if dim is None else int(dim)
-        super().__init__(2 * d, d, self.K.smooth)
 
     @classmethod
     def from_discrete(cls, grad, lr, betas=(0.9, 0.99), weight_decay=1.0, K="l1", value=None, coefficient=None):
@@ -203,23 +192,12 @@ class LionKFlow(Flow):
         p = from_discrete(lr, betas, weight_decay)
         return cls(grad, K, p["alpha"], p["gamma"], p["lam"], p["eps"], value=value, coefficient=coefficient)
 
-    def with_coefficient(self, coefficient, dim=None) -> "LionKFlow":
-        """The same flow with another coefficient c in H and Delta (the field is unchanged)."""
-        return LionKFlow(self.grad_f, self.K, self.alpha, self.gamma, self.lam, self.eps, self.value_f,
-                         coefficient, self.x_dim if dim is None else dim)
-
     # ---------------------------------------------------------------- the field
     def vector_field(self, x, m):
         """(x', m') = (grad K(mt) - lam x, -alpha grad f(x) - gamma m)."""
         g = self.grad_f(x)
         mt = m - self.eps * (self.alpha * g + self.gamma * m)
         return self.K.grad(mt) - self.lam * x, -self.alpha * g - self.gamma * m
-
-    def field(self, z):
-        """The field on z = concatenate([x, m], axis=-1) (what ``verify.tracking.integrate`` calls)."""
-        d = z.shape[-1] // 2
-        dx, dm = self.vector_field(z[..., :d], z[..., d:])
-        return np.concatenate([dx, dm], axis=-1)
 
     # ---------------------------------------------------------------- Lyapunov
     def lyapunov(self, x, m):
@@ -265,28 +243,34 @@ class LionKFlow(Flow):
 
     # ---------------------------------------------------------------- integration
     def trajectory(self, x0, m0, t_end, dt, record_every=1):
-        """Classical RK4 (``verify.tracking``'s stepper) with fixed step dt for all replicas at once.
+        """Classical RK4 with fixed step dt for all replicas at once (smooth K: grad K Lipschitz).
 
         x0, m0 : (R, d). Returns a namespace with ``t`` (n,), ``x`` and ``m`` (n, R, d), recorded
         every ``record_every`` steps (and at t_end).
         """
+        if not self.K.smooth:
+            raise ValueError(f"trajectory integrates smooth kernels only (RK4); K = {self.K.name} has a "
+                             "discontinuous grad K")
         t_end = check_real("t_end", t_end, NONNEGATIVE, allow_array=False)
         dt = check_real("dt", dt, POSITIVE, allow_array=False)
-        x0, m0 = np.atleast_2d(np.asarray(x0, float)), np.atleast_2d(np.asarray(m0, float))
-        if x0.shape != m0.shape:
-            raise ValueError(f"x0 and m0 must have the same shape; got {x0.shape} and {m0.shape}")
+        x, m = np.atleast_2d(np.asarray(x0, float)), np.atleast_2d(np.asarray(m0, float))
+        if x.shape != m.shape:
+            raise ValueError(f"x0 and m0 must have the same shape; got {x.shape} and {m.shape}")
         steps = int(round(t_end / dt))
-        z = np.concatenate([x0, m0], axis=1)
-        h = np.full(z.shape[0], dt)
-        ts, zs = [0.0], [z]
+        ts, xs, ms = [0.0], [x], [m]
+        f = self.vector_field
         for n in range(1, steps + 1):
-            z = _rk4(self, z, h)[0]
+            k1x, k1m = f(x, m)
+            k2x, k2m = f(x + 0.5 * dt * k1x, m + 0.5 * dt * k1m)
+            k3x, k3m = f(x + 0.5 * dt * k2x, m + 0.5 * dt * k2m)
+            k4x, k4m = f(x + dt * k3x, m + dt * k3m)
+            x = x + (dt / 6.0) * (k1x + 2 * k2x + 2 * k3x + k4x)
+            m = m + (dt / 6.0) * (k1m + 2 * k2m + 2 * k3m + k4m)
             if n % record_every == 0 or n == steps:
                 ts.append(n * dt)
-                zs.append(z)
-        d = x0.shape[1]
-        zs = np.stack(zs)
-        return types.SimpleNamespace(t=np.array(ts), x=zs[..., :d], m=zs[..., d:])
+                xs.append(x)
+                ms.append(m)
+        return types.SimpleNamespace(t=np.array(ts), x=np.stack(xs), m=np.stack(ms))
 
     def __repr__(self) -> str:
         return (f"LionKFlow(K={self.K!r}, alpha={self.alpha}, gamma={self.gamma}, lam={self.lam}, "

@@ -7,15 +7,15 @@ Lion at constant lr is Lion; a constant-sign gradient gives x_t = -s/lambda + (1
 (x_0 + s/lambda); on x^2/2 with default betas Lion started at eta/2 has the period-2 orbit
 (-1)^t eta/2. Each part runs the implementations on the same gradients (with exact zeros) and
 compares iterates at 1e-12 relative; its control breaks the part's one assumption, and the
-discrepancy it must produce is predicted from the gradients alone: the directions of each method
-follow from the gradients through their moving averages, and x_{t+1} = (1 - eta lambda) x_t - eta d_t.
+discrepancy it must produce is predicted by the plain loop of the broken configuration written from
+the paper's equations (``stochopt.ground_truth``, which shares no code with the update rules).
 """
 from __future__ import annotations
 
 import numpy as np
 
 import stochopt
-from stochopt import schedules
+from stochopt import ground_truth, schedules
 from verify.registry import Claim, decide
 
 from ._common import CHEN_LION, figure
@@ -46,31 +46,8 @@ def _gradients(ctx):
 
 
 def _iterates(opt, x0, grads):
-    state, xs = opt.init(x0), []
-    for g in grads:
-        state = opt.step(state, g)
-        xs.append(state.x)
-    return np.array(xs)
-
-
-def _directions(grads, beta1, beta2, direction=np.sign):
-    """d_t = direction(beta1_t m + (1 - beta1_t) g_t), m <- beta2_t m + (1 - beta2_t) g_t: the
-    directions a Lion-type method takes on a fixed gradient sequence (betas may vary with t)."""
-    m, out = np.zeros_like(grads[0]), []
-    for t, g in enumerate(grads):
-        b1, b2 = np.broadcast_to(beta1, len(grads))[t], np.broadcast_to(beta2, len(grads))[t]
-        out.append(direction(b1 * m + (1 - b1) * g))
-        m = b2 * m + (1 - b2) * g
-    return np.array(out)
-
-
-def _propagate(x0, directions, lr, lam):
-    """x_{t+1} = (1 - lr_t lam) x_t - lr_t d_t (decoupled decay), every iterate."""
-    x, out = x0, []
-    for t, d in enumerate(directions):
-        x = (1 - np.broadcast_to(lr, len(directions))[t] * lam) * x - np.broadcast_to(lr, len(directions))[t] * d
-        out.append(x)
-    return np.array(out)
+    """x_1 .. x_K of a method run over a gradient sequence."""
+    return ground_truth.trajectory(opt, x0, grads).x[1:]
 
 
 def _rel(a, b):
@@ -87,7 +64,7 @@ def _verdict(ctx, curve, title, predicted=None):
         t = np.arange(1, len(curve) + 1)
         ax.semilogy(t, np.maximum(curve, 1e-18), label="observed")
         if predicted is not None:
-            ax.semilogy(t, np.maximum(predicted, 1e-18), "k--", marker=".", lw=0.9, label="predicted")
+            ax.semilogy(t, np.maximum(predicted, 1e-18), "k--", marker=".", ms=2, lw=0.9, label="predicted")
         ax.axhline(THRESHOLD, color="r", ls=":", lw=1, label="threshold 1e-12")
         ax.set(xlabel="step t", ylabel="max |x_t - y_t| / max |y|", title=title)
         ax.legend(fontsize=8)
@@ -113,11 +90,11 @@ def signum(ctx):
 
 @signum.control(breaks=("beta1 = 0.8 != beta2 = 0.9: sign(beta1 m + (1 - beta1) g) and Signum's sign(m_new) differ "
                         "wherever the two averages straddle 0; the iterates then differ by lr times the cumulated "
-                        "sign differences (predicted from the gradients)"))
+                        "sign differences (predicted by the plain loop of Lion(0.8, 0.9))"))
 def signum_unequal_betas(ctx):
     x0, grads = _gradients(ctx)
     ref = _iterates(stochopt.signum(lr=LR, momentum=0.9), x0, grads)
-    pred = _propagate(x0, _directions(grads, 0.8, 0.9), LR, 0.0)
+    pred = ground_truth.lion(x0, grads, lr=LR, betas=(0.8, 0.9)).x[1:]
     return _verdict(ctx, _rel(_iterates(stochopt.lion(lr=LR, betas=(0.8, 0.9)), x0, grads), ref),
                     "Lion(0.8, 0.9) vs Signum(0.9)", predicted=_rel(pred, ref))
 
@@ -131,11 +108,11 @@ def signsgd(ctx):
 
 
 @signsgd.control(breaks=("beta1 = 0.3 > 0: the direction sign(0.3 m + 0.7 g) differs from sign(g) where the momentum "
-                         "outweighs the gradient; predicted from the gradients"))
+                         "outweighs the gradient; predicted by the plain loop"))
 def signsgd_momentum(ctx):
     x0, grads = _gradients(ctx)
     ref = _iterates(stochopt.signsgd(lr=LR), x0, grads)
-    pred = _propagate(x0, _directions(grads, 0.3, 0.99), LR, 0.0)
+    pred = ground_truth.lion(x0, grads, lr=LR, betas=(0.3, 0.99)).x[1:]
     return _verdict(ctx, _rel(_iterates(stochopt.lion(lr=LR, betas=(0.3, 0.99)), x0, grads), ref),
                     "Lion(0.3, 0.99) vs signSGD", predicted=_rel(pred, ref))
 
@@ -150,11 +127,11 @@ def lion_k_l1(ctx):
 
 
 @lion_k_l1.control(breaks=("K = Huber (grad K = clip(c, -1, 1)) instead of ||.||_1: the direction is clip(c) instead "
-                           "of sign(c) wherever |c| < 1; predicted from the gradients"))
+                           "of sign(c) wherever |c| < 1; predicted by the plain loop of Lion-K(huber)"))
 def lion_k_huber(ctx):
     x0, grads = _gradients(ctx)
     ref = _iterates(stochopt.lion(lr=LR, betas=(0.9, 0.99), weight_decay=DECAY), x0, grads)
-    pred = _propagate(x0, _directions(grads, 0.9, 0.99, lambda c: np.clip(c, -1.0, 1.0)), LR, DECAY)
+    pred = ground_truth.lion_k(x0, grads, lr=LR, betas=(0.9, 0.99), weight_decay=DECAY, K="huber").x[1:]
     a = _iterates(stochopt.lion_k(lr=LR, betas=(0.9, 0.99), weight_decay=DECAY, K="huber"), x0, grads)
     return _verdict(ctx, _rel(a, ref), "lion_k(K=huber) vs lion", predicted=_rel(pred, ref))
 
@@ -169,15 +146,13 @@ def singlescale(ctx):
 
 
 @singlescale.control(breaks=("lr_k = 0.01/sqrt(k+1) (the constant-lr assumption is broken): with scaling = 1/lr_0 the "
-                             "effective momenta mu_i = 1 - (lr_k/lr_0)(1 - beta_i) drift towards 1; predicted from the "
-                             "gradients with both methods' moving averages"))
+                             "effective momenta mu_i = 1 - (lr_k/lr_0)(1 - beta_i) drift towards 1; predicted by the plain "
+                             "loop of the single-timescale Lion"))
 def singlescale_decaying(ctx):
     x0, grads = _gradients(ctx)
     lr = schedules.polynomial(LR, b=1.0, p=0.5)
-    eta = np.array([float(lr(k)) for k in range(len(grads))])
-    mu1, mu2 = 1 - (eta / LR) * (1 - 0.9), 1 - (eta / LR) * (1 - 0.99)
     ref = _iterates(stochopt.lion(lr=lr, betas=(0.9, 0.99), weight_decay=DECAY), x0, grads)
-    pred = _propagate(x0, _directions(grads, mu1, mu2), eta, DECAY)
+    pred = ground_truth.lion_singlescale(x0, grads, lr=lr, betas=(0.9, 0.99), weight_decay=DECAY).x[1:]
     a = _iterates(stochopt.lion_singlescale(lr=lr, betas=(0.9, 0.99), weight_decay=DECAY), x0, grads)
     return _verdict(ctx, _rel(a, ref), "lion_singlescale vs lion, lr = 0.01/sqrt(k+1)", predicted=_rel(pred, ref))
 
@@ -202,7 +177,7 @@ def closed_form(ctx):
 
 @closed_form.control(breaks=("the gradient's sign flips at t = steps/2 (the constant-sign assumption is broken): c "
                              "changes sign a few steps later (its momentum lags) and x heads for +s/lambda; predicted "
-                             "from the gradients"))
+                             "by the plain loop"))
 def closed_form_flip(ctx):
     x0, s, g = _constant_sign(ctx)
     steps = ctx.size["steps"]
@@ -210,7 +185,7 @@ def closed_form_flip(ctx):
     grads[steps // 2:] *= -1
     t = np.arange(1, steps + 1)[:, None, None]
     closed = -s / DECAY + (1 - LR * DECAY) ** t * (x0 + s / DECAY)
-    pred = _propagate(x0, _directions(grads, 0.9, 0.99), LR, DECAY)
+    pred = ground_truth.lion(x0, grads, lr=LR, betas=(0.9, 0.99), weight_decay=DECAY).x[1:]
     xs = _iterates(stochopt.lion(lr=LR, betas=(0.9, 0.99), weight_decay=DECAY), x0, grads)
     return _verdict(ctx, _rel(xs, closed), "Lion (sign flip at steps/2) vs the closed form",
                     predicted=_rel(pred, closed))
