@@ -53,8 +53,9 @@ def _gradients(rng, x):
 def run_box(ctx, kernels, eta_lambda_range):
     """Run Lion / Lion-K (``kernels``: "sign" or kernel names) under adversarial gradients.
 
-    Returns per-replica worst normalised violation (observed), the violation the algebra predicts
-    for the directions actually taken (module docstring), eta*lambda, and Lion's excess ratio curves.
+    Returns per-replica worst normalised violation (observed), the violation the update's algebra
+    predicts from x_t and the direction d_t computed from the gradients and the momentum (module
+    docstring), eta*lambda, and Lion's excess ratio curves.
     """
     size = ctx.size
     rng = np.random.default_rng([ctx.seed, 11])
@@ -86,13 +87,11 @@ def run_box(ctx, kernels, eta_lambda_range):
             norm = np.abs(x) + inv
             violation = (np.abs(state.x) - inv) - (1.0 - q) * (np.abs(x) - inv)
             worst = np.maximum(worst, np.max(violation / norm, axis=1))
-            # the algebra's prediction where the direction points the worst way
-            dd = direction(c)
-            step = lr[:, None] * dd
-            drift = (1.0 - q) * x
-            aligned = ((np.sign(drift) == np.sign(-step)) | (drift == 0)) & (dd != 0)
-            v_max = np.abs(1.0 - q) * np.abs(x) + np.abs(step) - inv - (1.0 - q) * (np.abs(x) - inv)
-            predicted = np.maximum(predicted, np.max(np.where(aligned, v_max / norm, -np.inf), axis=1))
+            # the algebra's prediction from x_t and the direction d_t = grad K(mt) (sign(c) for Lion), computed
+            # from the gradients and the momentum, not from x_{t+1}
+            step = lr[:, None] * direction(c)
+            v_pred = np.abs((1.0 - q) * x - step) - inv - (1.0 - q) * (np.abs(x) - inv)
+            predicted = np.maximum(predicted, np.max(v_pred / norm, axis=1))
             if name == kernels[0]:
                 bound = e0 * (1.0 - q) ** (t + 1) + 1e-12 * inv   # rounding after entry: 1e-12 / lambda
                 ratios.append(np.maximum(np.abs(state.x) - inv, 0.0) / bound)

@@ -61,7 +61,8 @@ def run_kkt(ctx, K):
     problem, outside = _problem(ctx.seed)
     rng = np.random.default_rng([ctx.seed, 52])
     lr = schedules.polynomial(0.1, b=1.0, p=0.5)
-    opt = stochopt.lion_k(lr=lr, betas=(0.9, 0.99), weight_decay=LAM, K=K)
+    opt = (stochopt.lion(lr=lr, betas=(0.9, 0.99), weight_decay=LAM) if K == "l1"
+           else stochopt.lion_k(lr=lr, betas=(0.9, 0.99), weight_decay=LAM, K=K))
     # starts in the box (G >= 0 there; entering the box is lion.box-invariance's statement)
     state = opt.init(rng.uniform(-1.0, 1.0, (size["replicas"], D)) / LAM)
     J = size["log2_steps"]

@@ -19,7 +19,6 @@ not grow with the width and s = -1/2 up to the spread of r between networks.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -67,7 +66,6 @@ def _init(p, rng, replicas, dead):
     return x
 
 
-@functools.lru_cache(maxsize=4)
 def ratios(seed, widths, checkpoints, replicas, dead):
     """r/sqrt(d) of the full-batch gradient, shape (n_widths, n_checkpoints, replicas), and the d's."""
     dims, out = [], np.empty((len(widths), len(checkpoints), replicas))

@@ -24,7 +24,6 @@ lr lambda = 1 puts every step on a face and each interior coordinate alternates 
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -78,7 +77,6 @@ def _problem(d, seed, decay):
     return p, lam, lambda R: rng.uniform(-1.0, 1.0, (R, d)) / lam
 
 
-@functools.lru_cache(maxsize=4)
 def run_rates(seed, dims, horizons, replicas, decay, frozen):
     """Per (K, d): measured averages of G, of ||grad f||_1 and ||grad f||_2 per replica, and B per replica.
 
@@ -86,7 +84,7 @@ def run_rates(seed, dims, horizons, replicas, decay, frozen):
     gradient, zero start: sign(0) = 0 and the decay leave them at 0, and Lion acts coordinatewise, so
     every padded run is exactly its d-dimensional run). The schedule depends on K, so each horizon
     is its own run; with ``frozen`` hyperparameters one run of K_max steps gives every horizon's
-    average as a prefix. Cached: pure function of its arguments.
+    average as a prefix.
     """
     rng = np.random.default_rng([seed, 62])
     dmax, R = max(dims), replicas * len(dims)

@@ -24,7 +24,7 @@ SIZES["lyapunov-flow"] = {
     "full": {"replicas": 256, "horizon": 40.0, "dts": [0.04, 0.02, 0.01, 0.005]},
 }
 SIZES["lyapunov-discrete"] = {
-    "quick": {"replicas": 24, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005]},
+    "quick": {"replicas": 24, "horizon": 10.0, "etas": [0.04, 0.02, 0.01, 0.005]},
     "full": {"replicas": 128, "horizon": 20.0, "etas": [0.04, 0.02, 0.01, 0.005, 0.0025, 0.00125]},
 }
 SIZES["kkt-convergence"] = {
