@@ -169,7 +169,8 @@ def _constant_sign(ctx):
 def closed_form(ctx):
     x0, s, g = _constant_sign(ctx)
     steps = ctx.size["steps"]
-    xs = _iterates(stochopt.lion(lr=LR, betas=(0.9, 0.99), weight_decay=DECAY), x0, np.broadcast_to(g, (steps, *g.shape)))
+    grads = np.broadcast_to(g, (steps, *g.shape))
+    xs = _iterates(stochopt.lion(lr=LR, betas=(0.9, 0.99), weight_decay=DECAY), x0, grads)
     t = np.arange(1, steps + 1)[:, None, None]
     return _verdict(ctx, _rel(xs, -s / DECAY + (1 - LR * DECAY) ** t * (x0 + s / DECAY)),
                     "Lion vs -s/lambda + (1 - eta lambda)^t (x_0 + s/lambda)")

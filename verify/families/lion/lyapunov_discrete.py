@@ -36,8 +36,9 @@ CLAIM = Claim(
                "these orders and those of a function that is not Lyapunov (1 and 0)."),
     source=f"{CHEN_LYAP} (discrete-time analysis; the orders are the spec's reconstruction)",
     assumptions=["K = ||.||_1; x in the box (K*(lambda x) = 0 there: Lion stays in the box, lion.box-invariance)",
-                 "gamma = alpha = 0.1, eps = 1, lambda = 1", "eta <= eps", "ODE horizon T = 10 (quick), 20 (full)", "f smooth nonconvex "
-                 "(problems 'smooth-nonconvex', d = 4, seed 0: its minimiser is partly outside the box), exact gradients"],
+                 "gamma = alpha = 0.1, eps = 1, lambda = 1", "eta <= eps", "ODE horizon T = 10 (quick), 20 (full)",
+                 "f smooth nonconvex (problems 'smooth-nonconvex', d = 4, seed 0: its minimiser is partly outside "
+                 "the box), exact gradients"],
     reconstructed="the orders O(eta^2) and O(eta) (spec 3.5, claim 3)",
     sizes=SIZES["lyapunov-discrete"],
 )
@@ -94,7 +95,8 @@ def _order_verdict(ctx, which, wrong):
         e = np.array(etas)
         ax1.loglog(e, fit.predict(e), "C0-", lw=2, label=f"fit: order {fit.slope:.2f} [{fit.ci[0]:.2f}, {fit.ci[1]:.2f}]")
         ax1.loglog(e, fit.predict(e[0]) * (e / e[0]) ** stated, "k--", lw=0.8, label=f"order {stated:g} (stated)")
-        ax1.loglog(e, fit.predict(e[0]) * (e / e[0]) ** (stated - 1), "k:", lw=0.8, label=f"order {stated - 1:g} (not Lyapunov)")
+        ax1.loglog(e, fit.predict(e[0]) * (e / e[0]) ** (stated - 1), "k:", lw=0.8,
+                   label=f"order {stated - 1:g} (not Lyapunov)")
         ax1.set(xlabel="stepsize eta", ylabel=("largest per-step increase of H" if which == "max"
                                                else "summed increases of H over [0, T]"),
                 title=("per-step increases" if which == "max" else "summed increases") + (" (wrong c)" if wrong else ""))

@@ -30,14 +30,16 @@ CLAIM = Claim(
                "symbolically for generic smooth f, K and K*."),
     source=f"{CHEN_LYAP} (coefficient re-derived; spec 03-lion.md 3.2)",
     assumptions=["K convex; K* differentiable at lambda x (interior of its domain for l1, l2, huber)",
-                 "alpha, gamma, lambda > 0, eps >= 0", "f smooth (problems 'smooth-nonconvex': a nonconvex quadratic + sines)"],
+                 "alpha, gamma, lambda > 0, eps >= 0",
+                 "f smooth (problems 'smooth-nonconvex': a nonconvex quadratic + sines)"],
     reconstructed="the coefficient c and the form of Delta (the spec's re-derivation; not checked against the paper's text)",
     sizes=SIZES["lyapunov-identity"],
 )
 
 KERNELS = ["half_square", "log_cosh", "tanh:3", "huber", "l1", "l2"]
 SMOOTH = {"half_square", "log_cosh", "tanh:3", "l2"}        # smooth at the sampled states: finite differences too
-PARAMS = [(0.7, 0.3, 1.0, 1.5), (1.0, 1.0, 0.5, 0.5), (2.0, 0.1, 1.0, 3.0), (0.1, 0.1, 1.0, 1.0)]   # alpha gamma lam eps
+# (alpha, gamma, lam, eps), gamma != lam in each (where the wrong coefficient differs from c*)
+PARAMS = [(0.7, 0.3, 1.0, 1.5), (1.0, 1.0, 0.5, 0.5), (2.0, 0.1, 1.0, 3.0), (0.1, 0.1, 1.0, 1.0)]
 
 
 def _directional_difference(flow, x, m, h=1e-3):

@@ -165,7 +165,8 @@ def _verdict(ctx, decay, frozen):
     l2 = np.array([np.mean(out["l2"][Ks[-1], d]) for d in dims])
     d_slope = float(np.polyfit(np.log(dims), np.log(G[:, -1]), 1)[0])
     r_slope = float(np.polyfit(np.log(dims), np.log(l1 / l2), 1)[0])
-    details = {"worst_cell": {"K": worst[0], "d": worst[1]}, "ratio_by_cell": {f"K={K},d={d}": mean[K, d] for K, d in mean},
+    details = {"worst_cell": {"K": worst[0], "d": worst[1]},
+               "ratio_by_cell": {f"K={K},d={d}": mean[K, d] for K, d in mean},
                "exponent_in_K": {d: fits[d].slope for d in dims}, "exponent_ci": {d: fits[d].ci for d in dims},
                "local_exponents": {d: local[d].tolist() for d in dims},
                "prefactor_G_K^(1/4)/sqrt(d)": {d: (G[i] * np.array(Ks) ** 0.25 / math.sqrt(d)).tolist()
