@@ -67,8 +67,9 @@ def _init(p, rng, replicas, dead):
 
 
 def ratios(seed, widths, checkpoints, replicas, dead):
-    """r/sqrt(d) of the full-batch gradient, shape (n_widths, n_checkpoints, replicas), and the d's."""
-    dims, out = [], np.empty((len(widths), len(checkpoints), replicas))
+    """r/sqrt(d) of the full-batch gradient, shape (n_widths, n_checkpoints, replicas), the d's, and the
+    fraction of dead units (no positive pre-activation on the data) per hidden layer at the end."""
+    dims, out, dead_end = [], np.empty((len(widths), len(checkpoints), replicas)), []
     for i, w in enumerate(widths):
         p = problems.get("relu-mlp", hidden=(w, w), d_in=5, n=N_SAMPLES, task="classification", seed=seed)
         dims.append(p.dim)
@@ -80,7 +81,9 @@ def ratios(seed, widths, checkpoints, replicas, dead):
                 state = opt.step(state, p.oracle(state.x, rng.integers(0, p.n_samples, (replicas, 16))))
                 k += 1
             out[i, j] = l1_l2_ratio(p.grad(state.x)) / math.sqrt(p.dim)
-    return np.array(dims, float), out
+        z = p._forward(state.x, p.X)[2]                 # hidden pre-activations on the data
+        dead_end.append([float(np.mean(np.all(zk <= 0, axis=-2))) for zk in z])
+    return np.array(dims, float), out, dead_end
 
 
 def _verdict(ctx, dead):
@@ -88,7 +91,7 @@ def _verdict(ctx, dead):
 
     size = ctx.size
     checkpoints = tuple(size["checkpoints"])
-    dims, r = ratios(ctx.seed, tuple(size["widths"]), checkpoints, size["replicas"], dead)
+    dims, r, dead_end = ratios(ctx.seed, tuple(size["widths"]), checkpoints, size["replicas"], dead)
     fits = [fit_exponent(dims, r[:, j, :], seed=ctx.seed) for j in range(len(checkpoints))]
     j = int(np.argmin([f.slope for f in fits]))
     stat, ci = fits[j].slope, (min(f.ci[0] for f in fits), min(f.ci[1] for f in fits))
@@ -96,6 +99,7 @@ def _verdict(ctx, dead):
                "exponent_per_checkpoint": [f.slope for f in fits], "ci_per_checkpoint": [f.ci for f in fits],
                "r_over_sqrt_d_mean": {int(c): r[:, i, :].mean(axis=1).tolist() for i, c in enumerate(checkpoints)},
                "replicas": size["replicas"], "lr": LR, "lr_times_steps_range": [0.0, LR * checkpoints[-1]],
+               "dead_unit_fraction_per_layer_at_end": dict(zip(size["widths"], dead_end)),
                "units": f"all but {LIVE} per layer dead (control)" if dead else "all alive"}
     figs = []
     if ctx.draw:

@@ -31,7 +31,7 @@ CLAIM = Claim(
     source=f"{CHEN_LYAP} (coefficient re-derived; spec 03-lion.md 3.2)",
     assumptions=["smooth K (grad K Lipschitz; clip for the box)", "eps gamma <= 1", "f smooth, nonconvex "
                  "(problems 'smooth-nonconvex')",
-                 "RK4 with dt in {0.05, 0.025} (quick; down to 0.005 in full), horizon T = 10 (quick; 40 full)"],
+                 "RK4 with dt in {0.05, 0.025} (quick; 0.04 to 0.01 in full), horizon T = 10 (quick; 20 full)"],
     reconstructed="the coefficient c (see lion.lyapunov-identity)",
     sizes=SIZES["lyapunov-flow"],
 )
