@@ -37,7 +37,7 @@ def test_every_lion_claim_is_registered_with_its_sizes_and_parts():
 
 
 def test_the_docs_page_lists_every_claim_and_part():
-    text = (DOCS / "claims" / "lion.md").read_text()
+    text = (DOCS / "claims" / "lion.md").read_text().replace("\\|", "|")    # table cells escape |
     for cl in verify.claims("lion"):
         assert f"`{cl.id}`" in text, cl.id
         for p in cl.parts:
