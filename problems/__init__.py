@@ -23,7 +23,7 @@ import difflib
 import inspect
 
 from ._base import FiniteSum, Problem
-from . import artifacts, classic, finite_sums, mlp, noisy, scalable
+from . import artifacts, classic, finite_sums, mlp, noisy, scalable, smooth
 
 __all__ = ["Problem", "FiniteSum", "get", "names", "table", "canonical_name", "REGISTRY"]
 
@@ -63,6 +63,8 @@ REGISTRY = {
     "artifact-zero": artifacts.ReluZero,
     "artifact-shifted-quadratic": artifacts.ShiftedQuadratic,
     "artifact-sum-rule": artifacts.SumRule,
+    "separable-quadratic": smooth.SeparableQuadratic,
+    "smooth-nonconvex": smooth.SmoothNonconvex,
 }
 
 

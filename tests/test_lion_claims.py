@@ -1,54 +1,80 @@
-"""Lion claims: `stochopt verify lion --quick` end to end, the symbolic Lyapunov identities, and
-the planted mistakes the claims must catch.
+"""The lion claims (verify/families/lion/): declarations, the helpers behind their statistics, the
+symbolic identities they rest on, and the seed sweep (slow).
 
-The generic "every registered claim passes and its control fails" test is tests/test_claims.py;
-here the Lion family is run through the command line once and the report is read back.
+Every claim's parts run at seed 0 in quick mode (check passes, control fails) in tests/test_claims.py;
+here each claim is exercised where it can go wrong without rerunning the whole family.
 """
-import importlib
-import json
+import pathlib
 
 import numpy as np
 import pytest
 
-from verify.symbolic.lyapunov import framework_identity, lion_k_identity
-
-lion_claims = importlib.import_module("verify.families.lion")
+import verify
+from verify.families.lion import box_invariance, lyapunov_discrete, sizes
+from verify.registry import Context
+from verify.symbolic.lyapunov import (
+    framework_identity,
+    lion_k_code_agreement,
+    lion_k_coefficient_identity,
+    lion_k_identity,
+)
 
 LION_IDS = {"lion.box-invariance", "lion.kkt-convergence", "lion.lyapunov-identity", "lion.lyapunov-flow",
             "lion.lyapunov-discrete", "lion.rate-exponent", "lion.l1-l2-ratio", "lion.implementation-identities"}
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
 
-# ------------------------------------------------------------------ the command line, end to end
-def test_stochopt_verify_lion_quick(tmp_path, capsys, monkeypatch):
-    import verify
-    from verify.cli import main
+# ------------------------------------------------------------------ declarations
+def test_every_lion_claim_is_registered_with_its_sizes_and_parts():
+    claims = {c.id: c for c in verify.claims("lion")}
+    assert set(claims) == LION_IDS
+    for cid, cl in claims.items():
+        assert set(cl.sizes) == {"quick", "full"}, cid
+        assert cl.sizes["quick"] == sizes.SIZES[cid.split(".", 1)[1]]["quick"]
+        for p in cl.parts:
+            assert p.control_fn is not None and p.breaks and p.statistic, (cid, p.name)
+            assert "threshold" in p.statistic and ("lower is good" in p.statistic or "higher is good" in p.statistic)
 
-    main(["verify", "lion", "--quick", "--report", str(tmp_path), "--no-progress"])
-    out = capsys.readouterr().out
-    doc = json.loads((tmp_path / "results.json").read_text())
-    claims = doc["claims"]
-    if isinstance(claims, list):
-        claims = {c["id"]: c for c in claims}
-    assert LION_IDS <= set(claims), out
-    for cid in LION_IDS:
-        c = claims[cid]
-        assert c["ok"], (cid, c["problems"])
-        assert c["elapsed_s"] < 20.0, (cid, "quick mode is too slow")
-    assert any(p.suffix == ".png" for p in (tmp_path / "figures").iterdir())
-    # every figure of every Lion claim (check and control): a title, labelled axes, and a title line
-    # saying what passing looks like
-    for cid in sorted(LION_IDS):
-        cl = verify.get_claim(cid)
-        r = cl.run("quick", 0, render=False)
-        assert cl.caption and "passing" in cl.caption.lower(), cl.id
-        for which, verdict in (("check", r.parts[0].check), ("control", r.parts[0].control)):
-            assert verdict.figures, (cl.id, which, "no figure")
-            for item in verdict.figures:
-                fig = item[0] if isinstance(item, tuple) else item
-                assert fig._suptitle is not None and "pass" in fig._suptitle.get_text().lower(), (cl.id, which)
-                assert fig.axes, (cl.id, which, "empty figure")
-                for ax in fig.axes:
-                    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), (cl.id, which)
+
+def test_the_docs_page_lists_every_claim_and_part():
+    text = (DOCS / "claims" / "lion.md").read_text().replace("\\|", "|")    # table cells escape |
+    for cl in verify.claims("lion"):
+        assert f"`{cl.id}`" in text, cl.id
+        for p in cl.parts:
+            assert p.name in text, (cl.id, p.name)
+
+
+# ------------------------------------------------------------------ statistics and their predictions
+def test_box_control_violation_equals_the_predicted_algebra():
+    ctx = Context(seed=3, size={"replicas": 32, "steps": 40, "dim": 4}, draw=False)
+    out = box_invariance.run_box(ctx, ["sign"], (1.0 + 1e-3, 1.5))
+    assert np.all(out["worst"] > 1e-3)
+    assert np.max(np.abs(out["worst"] - out["predicted"])) < 1e-12
+    ok = box_invariance.run_box(ctx, ["sign", "tanh"], (1e-4, 1.0))
+    assert np.max(ok["worst"]) < 1e-12 and np.max(ok["predicted"]) <= 1e-12
+
+
+def test_discrete_part_without_increases_is_inconclusive_not_pass(monkeypatch):
+    # if H never increases the O(eta^2) bound holds trivially but the order is not measured:
+    # the part must say inconclusive (neither pass nor fail)
+    def no_increases(seed, replicas, horizon, etas, wrong):
+        zeros = np.zeros((len(etas), replicas))
+        return zeros, zeros, {eta: np.zeros((3, replicas)) for eta in etas}
+
+    monkeypatch.setattr(lyapunov_discrete, "increases", no_increases)
+    cl = verify.get_claim("lion.lyapunov-discrete")
+    result = cl.run("quick", 0, draw=False, parts="largest per-step increase is O(eta^2)")
+    assert result.parts[0].check.status == "inconclusive"
+
+
+def test_rate_claim_reports_the_exponent_and_its_reason():
+    cl = verify.get_claim("lion.rate-exponent")
+    result = cl.run("quick", 0, draw=False, parts="l1 gradient norm, no weight decay")
+    check, control = result.parts[0].check, result.parts[0].control
+    assert check.status == "pass" and control.status == "fail"
+    assert "exponent_note" in check.details and set(check.details["exponent_in_K"]) == {4, 16, 64}
+    # the control fails by at least the predicted period-2 floor
+    assert control.statistic >= control.details["predicted_ratio_at_K_max_at_least"]
 
 
 # ------------------------------------------------------------------ symbolic identities
@@ -58,10 +84,21 @@ def test_lion_k_lyapunov_identity_is_proved_symbolically(kernel):
     assert res.status == "proved", res.residual
 
 
-def test_wrong_coefficient_is_disproved_symbolically():
-    res = lion_k_identity("half_square", coefficient="wrong")
-    assert res.status == "disproved"
+def test_wrong_coefficient_is_disproved_and_its_defect_is_proved():
+    assert lion_k_identity("half_square", coefficient="wrong").status == "disproved"
     assert lion_k_identity("generic", dim=1, coefficient="wrong").status != "proved"
+    assert lion_k_coefficient_identity("generic").status == "proved"
+    assert lion_k_coefficient_identity("log_cosh", dim=1).status == "proved"
+
+
+def test_sympy_expressions_are_the_code_that_runs(monkeypatch):
+    assert lion_k_code_agreement("log_cosh", dim=2, points=5) < 1e-12
+    assert lion_k_code_agreement("half_square", dim=3, coefficient="wrong", points=5) < 1e-12
+    # the coefficient is read from verify.lion_theory by both: a moved coefficient moves both
+    import verify.lion_theory as theory
+
+    monkeypatch.setattr(theory, "correct_coefficient", lambda eps, gamma, lam: (1 - eps * lam) / (1 + eps * lam))
+    assert lion_k_identity("half_square").status == "disproved"
 
 
 def test_framework_identity_is_proved_symbolically():
@@ -73,41 +110,14 @@ def test_framework_identity_is_proved_symbolically():
         lion_k_identity("sign")
 
 
-# ------------------------------------------------------------------ planted mistakes and helpers
-def test_discrete_increases_scale_like_eta_squared_and_the_wrong_coefficient_does_not():
-    etas = np.array([0.04, 0.01])
-    good = lion_claims._discrete_increases(etas, 8, 0, False, T=10.0)[0]
-    bad = lion_claims._discrete_increases(etas, 8, 0, True, T=10.0)[0]
-    keep = np.all(good > 0, axis=0)
-    slope_good = np.median(np.log(good[0, keep] / good[1, keep])) / np.log(4.0)
-    slope_bad = np.median(np.log(bad[0] / bad[1])) / np.log(4.0)
-    assert slope_good > 1.6 and slope_bad < 1.3
-
-
-def test_rate_values_constant_hyperparameters_stall():
-    Ks = np.array([500, 2000])
-    sched = lion_claims._rate_values(Ks, 4, 0, control=False)
-    const = lion_claims._rate_values(Ks, 4, 0, control=True)
-    assert np.mean(np.log(sched[1] / sched[0])) / np.log(4) < -0.15
-    assert abs(np.mean(np.log(const[1] / const[0])) / np.log(4)) < 0.1
-
-
-def test_identity_residuals_catch_a_moved_coefficient():
-    rng = np.random.default_rng(0)
-    good = lion_claims._identity_residuals(rng, 50, control=False)
-    bad = lion_claims._identity_residuals(rng, 50, control=True)
-    assert max(v[0].max() for v in good.values()) < 1e-10
-    assert max(v[0].max() for v in bad.values()) > 1e-3
-
-
-def test_discrete_claim_without_increases_is_inconclusive_not_pass(monkeypatch):
-    # if H never increases the O(eta^2) bound holds trivially, but the orders are not measured:
-    # the claim must not report that as a pass (nor as a fail)
-    def no_increases(etas, R, seed, control, T):
-        zeros = np.zeros((len(etas), R))
-        return zeros, zeros, np.ones((len(etas), R)), {eta: np.zeros((3, R)) for eta in etas}
-
-    monkeypatch.setattr(lion_claims, "_discrete_increases", no_increases)
-    verdict = lion_claims.lyapunov_discrete.check("quick", 0)
-    assert verdict.status == "inconclusive"
-    assert verdict.figures
+# ------------------------------------------------------------------ no lucky seed
+@pytest.mark.slow
+def test_every_lion_claim_is_verified_at_seeds_0_to_19_quick():
+    results = {r.claim.id: r for r in verify.run_claims("lion", mode="quick", seeds="0:20", progress=False)}
+    problems = {cid: r.problems for cid, r in results.items() if not r.ok and cid != "lion.l1-l2-ratio"}
+    assert not problems, problems
+    # lion.l1-l2-ratio is documented as not verified (docs/claims/lion.md): along Lion training the exponent of
+    # r/sqrt(d) drifts towards -1/4 and is inconclusive at some seeds. It must never pass its control or raise.
+    for s in results["lion.l1-l2-ratio"].by_seed:
+        part = s.parts[0]
+        assert part.control.status == "fail" and part.check.status in ("pass", "inconclusive"), (s.seed, s.problems)

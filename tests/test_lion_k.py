@@ -1,4 +1,5 @@
-"""Lion and Lion-K: exact identities, known answers, kernels, the flow, H and Delta, the KKT measure."""
+"""Lion and Lion-K: the method and its kernels (stochopt.lionk), and the theory the claims check
+(verify.lion_theory): the flow, H and Delta, the KKT measure, the discrete map, the rate bound."""
 import math
 
 import numpy as np
@@ -7,16 +8,16 @@ from scipy.linalg import expm
 
 import stochopt
 from conftest import rel_err
-from stochopt import schedules
-from stochopt.lionk import (
+from stochopt import ground_truth, schedules
+from stochopt.lionk import kernel, kernel_names
+from verify.lion_theory import (
     LionKFlow,
     box_violation,
     correct_coefficient,
     flow_state,
     from_discrete,
-    kernel,
-    kernel_names,
     kkt_measure,
+    rate_bound,
     to_discrete,
     wrong_coefficient,
 )
@@ -41,17 +42,6 @@ def iterate(opt, x0, gs, m0=None):
     return np.array(xs), np.array(ms)
 
 
-def reference_lion_k(x0, gs, lr, beta1, beta2, lam, grad_k=np.sign):
-    """Spec 3.2 written literally with the paper's negative momentum m."""
-    x, m, xs = x0.copy(), np.zeros_like(x0), []
-    for g in gs:
-        mt = beta1 * m - (1 - beta1) * g
-        x = x + lr * (grad_k(mt) - lam * x)
-        m = beta2 * m - (1 - beta2) * g
-        xs.append(x)
-    return np.array(xs)
-
-
 X0 = np.random.default_rng(7).standard_normal((R, D))
 
 
@@ -65,12 +55,10 @@ def test_lion_k_l1_is_lion_bit_for_bit_with_per_replica_hyperparameters():
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
-@pytest.mark.parametrize("K, grad_k", [("l1", np.sign), ("tanh", np.tanh), ("clip", lambda m: np.clip(m, -1, 1)),
-                                       ("half_square", lambda m: m),
-                                       ("l2", lambda m: m / np.linalg.norm(m, axis=-1, keepdims=True))])
-def test_lion_k_matches_the_spec_recursion(K, grad_k):
+@pytest.mark.parametrize("K", ["l1", "tanh", "clip", "half_square", "l2", "huber:0.5", "tanh:3"])
+def test_lion_k_matches_its_ground_truth_loop(K):
     xs = iterate(stochopt.lion_k(lr=0.03, betas=(0.9, 0.99), weight_decay=0.5, K=K), X0, grads(2, zeros=0.0))[0]
-    ref = reference_lion_k(X0, grads(2, zeros=0.0), 0.03, 0.9, 0.99, 0.5, grad_k)
+    ref = ground_truth.lion_k(X0, grads(2, zeros=0.0), lr=0.03, betas=(0.9, 0.99), weight_decay=0.5, K=kernel(K)).x[1:]
     assert rel_err(xs, ref) < 1e-12
 
 
@@ -208,7 +196,7 @@ def test_rk4_on_a_linear_flow_matches_the_matrix_exponential():
     # f = x^2/2, K = half square, eps = 0: x' = m - lam x, m' = -alpha x - gamma m
     alpha, gamma, lam = 1.3, 0.4, 0.7
     flow = LionKFlow(lambda x: x, "half_square", alpha, gamma, lam, eps=0.0)
-    sol = flow.integrate(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]]), t_end=3.0, dt=0.01)
+    sol = flow.trajectory(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]]), t_end=3.0, dt=0.01)
     M = expm(3.0 * np.array([[-lam, 1.0], [-alpha, -gamma]]))
     assert rel_err(np.concatenate([sol.x[-1], sol.m[-1]], axis=1), M.T) < 1e-9
 
@@ -296,6 +284,70 @@ def test_singlescale_lion_drifts_under_a_decaying_lr():
     assert rel_err(a, b) > 1e-6
     const = iterate(stochopt.lion_singlescale(lr=0.01, weight_decay=0.1), X0, grads(8))[0]
     assert rel_err(const, iterate(stochopt.lion(lr=0.01, weight_decay=0.1), X0, grads(8))[0]) < 1e-12
+
+
+# ------------------------------------------------------------------ the theory moved to verify
+def test_moved_theory_names_point_to_verify():
+    with pytest.raises(AttributeError, match="moved to verify.lion_theory.LionKFlow"):
+        stochopt.lionk.LionKFlow
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        stochopt.lionk.nonexistent
+
+
+def test_coefficient_defect_is_the_residual_for_any_coefficient():
+    # dH_c/dt + Delta_c = (1 + eps lam)(c - c*) <m', x'> (proved in verify.symbolic.lyapunov), numerically
+    rng = np.random.default_rng(9)
+    x, m = rng.uniform(-0.9, 0.9, (100, D)), 2 * rng.standard_normal((100, D))
+    for c in (0.0, 0.3, wrong_coefficient(1.5, 0.3, 1.0), None):
+        flow = LionKFlow(lambda z: z + np.cos(z), "tanh", 0.8, 0.3, 1.0, 1.5,
+                         value=lambda z: np.sum(0.5 * z * z + np.sin(z), -1), coefficient=c)
+        residual = flow.dH_dt(x, m) + flow.dissipation(x, m)
+        assert np.max(np.abs(residual - flow.coefficient_defect(x, m))) < 1e-12 * np.max(np.abs(flow.dissipation(x, m)))
+    assert np.all(flow.coefficient_defect(x, m) == 0.0)
+
+
+def test_trajectory_needs_a_smooth_kernel():
+    with pytest.raises(ValueError, match="smooth kernels"):
+        LionKFlow(lambda x: x, "l1").trajectory(np.zeros((1, 2)), np.zeros((1, 2)), 1.0, 0.1)
+
+
+def test_box_conjugates_accept_a_point_on_the_face_up_to_rounding():
+    y = np.array([np.nextafter(1.0, 2.0), -0.5])    # lam * (1/lam) may exceed 1 by an ulp
+    assert kernel("l1").conjugate(y) == 0.0 and np.isfinite(kernel("huber").conjugate(y))
+    assert kernel("huber").conjugate(np.array([1.001, 0.0])) == np.inf
+
+
+def _rate_run(K, d=4, decay=False, noise=0.0, seed=0):
+    import math
+
+    import problems
+
+    p = problems.get("separable-quadratic", d=d, normalized=True, noise=noise, seed=seed)
+    lr, b1, b2 = 3.0 / (math.sqrt(d) * K ** 0.75), 1 - 1 / math.sqrt(K), 1 - 1 / math.sqrt(K)
+    lam = math.sqrt(d) / 3.0 if decay else 0.0
+    x0 = np.clip(np.asarray(p.x0), -1 / lam, 1 / lam) if decay else np.asarray(p.x0)
+    opt, acc = stochopt.lion(lr=lr, betas=(b1, b2), weight_decay=lam), 0.0
+    state = opt.init(x0)
+    for _ in range(K):
+        g = p.grad(state.x)
+        acc += float(kkt_measure(g, state.x, lam))
+        state = opt.step(state, g)
+    gap = float(p.value(x0)) - (p.box_solution(lam)[1] if decay else 0.0)
+    bound = rate_bound(K, lr, b1, b2, p.constants["smoothness_L1"], 0.0, gap, float(np.sum(np.abs(p.grad(x0)))),
+                       weight_decay=decay)
+    return acc / K, bound
+
+
+@pytest.mark.parametrize("decay", [False, True])
+def test_rate_bound_holds_on_a_deterministic_run_and_scales_like_k_to_minus_a_quarter(decay):
+    for K in (64, 1024):
+        measured, bound = _rate_run(K, decay=decay)
+        assert 0 <= measured <= float(bound.total)
+    big = rate_bound(10**6, 1e-4, 0.999, 0.999, 4.0, 2.0, 1.0, 2.0).total
+    small = rate_bound(16 * 10**6, 1e-4 / 8, 1 - 0.25e-3, 1 - 0.25e-3, 4.0, 2.0, 1.0, 2.0).total
+    assert small < big
+    with pytest.raises(ValueError, match="horizon"):
+        rate_bound(0, 1e-3, 0.9, 0.9, 1.0, 1.0, 1.0, 1.0)
 
 
 # ------------------------------------------------------------------ docs

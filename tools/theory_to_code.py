@@ -98,7 +98,7 @@ def render() -> str:
     ]
     for item, statement, cid, experiment, measures in GSGD_ROWS:
         cl = by_id.get(cid)
-        fn = f"`{cl.fn.__module__}.{cl.fn.__name__}`" if cl is not None else "(not registered)"
+        fn = _where(cl) if cl is not None else "(not registered)"
         lines.append(f"| {item} | {_cell(statement)} | `{cid}` | {fn} | {_cell(experiment)} | {_cell(measures)} |")
     missing = sorted(c.id for c in claims if c.family == "gsgd" and c.id not in {r[2] for r in GSGD_ROWS})
     if missing:
@@ -112,8 +112,7 @@ def render() -> str:
                   "| claim id | statement | source | function |", "|---|---|---|---|"]
         for c in claims:
             if c.family == fam:
-                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | "
-                             f"`{c.fn.__module__}.{c.fn.__name__}` |")
+                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | {_where(c)} |")
     for fam in FAMILY_TITLES:
         if fam not in families:
             lines += ["", f"## {FAMILY_TITLES[fam]}", "", "No claim of this family is registered yet."]
@@ -121,6 +120,14 @@ def render() -> str:
     if errors:
         lines += ["", "## Claim modules that failed to import", ""] + [f"- `{m}`" for m in sorted(errors)]
     return "\n".join(lines) + "\n"
+
+
+def _where(claim) -> str:
+    """The function of a one-part (transitional) claim, or the module of a claim made of parts."""
+    fn = getattr(claim, "fn", None)
+    if fn is not None:
+        return f"`{fn.__module__}.{fn.__name__}`"
+    return f"`{claim.module}` (parts: {_cell(', '.join(p.name for p in claim.parts))})"
 
 
 def main(argv=None) -> int:
