@@ -82,6 +82,25 @@ def test_robust_momentum_target_is_written_independently_of_the_converter_code(m
     assert max(v for k, v in errors.items() if "Cyrus" in k) > 1e-3                          # the paper's loop does not
 
 
+def test_no_bias_correction_control_meets_its_prediction_at_the_largest_beta2(monkeypatch):
+    """The first-step control assumes 1 - beta2^t = 1: true at t = 10^7 for every beta2 <= 0.9999 drawn
+    (at t = 10^5, 0.9999^t = 4.5e-5 left a bias correction and the control was inconclusive at such draws)."""
+    from verify.families.qh import special_cases_qhadam as claim
+
+    original = claim._setup
+
+    def largest_beta2(ctx):
+        sources, x0, hp, rng = original(ctx)
+        return sources, x0, {**hp, "beta2": np.full_like(hp["beta2"], 0.9999)}, rng
+
+    monkeypatch.setattr(claim, "_setup", largest_beta2)
+    result = verify.get_claim("qh.special-cases.qhadam").run(
+        "quick", 0, draw=False, parts="the first step is lr g/(|g| + eps) for any nus")
+    control = result.parts[0].control
+    assert control.status == "fail", control.details
+    assert control.details["prediction"]["mismatch"] < 1e-12
+
+
 def test_stochopt_verify_qh_command_line(tmp_path, capsys):
     from verify.cli import main
 
