@@ -54,6 +54,19 @@ def test_box_control_violation_equals_the_predicted_algebra():
     assert np.max(ok["worst"]) < 1e-12 and np.max(ok["predicted"]) <= 1e-12
 
 
+def test_a_control_that_fails_by_another_amount_than_predicted_is_inconclusive():
+    from verify.families.lion import implementation_identities as ids
+
+    ctx = Context(seed=0, size={"replicas": 4}, draw=False)
+    curve = np.array([0.0, 0.3, 0.5])
+    assert ids._verdict(ctx, curve, "t", predicted=curve.copy()).status == "fail"
+    assert ids._verdict(ctx, curve, "t", predicted=curve * (1 + 1e-6)).status == "inconclusive"
+    worst = np.array([0.4, 0.9])
+    out = {"worst": worst, "predicted": worst.copy()}
+    assert box_invariance._control_verdict(ctx, out, "b").status == "fail"
+    assert box_invariance._control_verdict(ctx, {**out, "predicted": worst + 1e-3}, "b").status == "inconclusive"
+
+
 def test_discrete_part_without_increases_is_inconclusive_not_pass(monkeypatch):
     # if H never increases the O(eta^2) bound holds trivially but the order is not measured:
     # the part must say inconclusive (neither pass nor fail)
