@@ -32,7 +32,7 @@ import problems
 import stochopt
 from verify.lion_theory import kkt_measure, rate_bound
 from verify.registry import Claim, decide
-from verify.stats import fit_exponent
+from verify.stats import fit_exponent, mean_ci
 
 from ._common import DONG, figure
 from .sizes import SIZES
@@ -154,10 +154,10 @@ def _verdict(ctx, decay, frozen):
     out = _cells(ctx, decay, frozen)
     ratio = {c: out["G"][c] / out["bound"][c] for c in out["G"]}
     n = size["replicas"]
-    mean = {c: float(np.mean(r)) for c, r in ratio.items()}
-    half = {c: 2.0 * float(np.std(r, ddof=1)) / math.sqrt(n) for c, r in ratio.items()}   # ~95% t-interval
+    cells = {c: mean_ci(r) for c, r in ratio.items()}                    # 95% Student-t interval per cell
+    mean = {c: m.statistic for c, m in cells.items()}
     worst = max(mean, key=mean.get)
-    stat, ci = mean[worst], (max(mean[c] - half[c] for c in mean), max(mean[c] + half[c] for c in mean))
+    stat, ci = mean[worst], (max(m.ci[0] for m in cells.values()), max(m.ci[1] for m in cells.values()))
     G = np.array([[np.mean(out["G"][K, d]) for K in Ks] for d in dims])          # (n_d, n_K)
     fits = {d: fit_exponent(Ks, np.array([out["G"][K, d] for K in Ks]), seed=ctx.seed) for d in dims}
     local = {d: np.diff(np.log(G[i])) / np.diff(np.log(Ks)) for i, d in enumerate(dims)}
