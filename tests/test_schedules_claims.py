@@ -51,6 +51,23 @@ def test_negative_claims_controls_break_their_own_assumption_on_the_same_schedul
             assert isinstance(theta, S.Polynomial) and theta.p == eta.p
 
 
+def test_random_stepsize_factors_are_iid_uniform_across_steps():
+    """schedules.randomized.envelope checks only the bounds low <= zeta_k <= high (all its statement needs); the
+    random-stepsize theorem also assumes zeta_k i.i.d. with a density: per replica, over 20000 steps, the
+    factors pass a Kolmogorov-Smirnov test against uniform[low, high] and have lag-1 correlation below
+    4/sqrt(n) (deterministic: the stream is a function of seed, replica and step)."""
+    from scipy import stats
+
+    from stochopt import schedules as S
+
+    low, high, n = 0.5, 1.5, 20_000
+    zeta = S.randomized(S.constant(1.0), low, high, seed=3).values(n, np.arange(4))     # envelope 1: eta_k = zeta_k
+    for r in range(zeta.shape[1]):
+        z = (zeta[:, r] - low) / (high - low)
+        assert stats.kstest(z, "uniform").pvalue > 1e-3, r
+        assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 4 / np.sqrt(n), r
+
+
 def _runs_constant(monkeypatch):
     """The executed polynomial schedule made constant (per step and in blocks); its formula unchanged."""
     from stochopt import schedules
