@@ -90,6 +90,17 @@ def test_l1_l2_networks_share_one_task_and_take_width_consistent_lion_steps():
         assert np.max(np.abs(s * state.x - x)) <= 1e-15 * np.max(np.abs(x))
 
 
+def test_kkt_control_must_level_off_at_the_predicted_tanh_limit(monkeypatch):
+    from verify.families.lion import kkt_convergence
+
+    cl = verify.get_claim("lion.kkt-convergence")
+    control = cl.run("quick", 0, draw=False).parts[0].control
+    assert control.status == "fail" and control.details["limit_mismatch"] < 1e-6
+    original = kkt_convergence._tanh_limit
+    monkeypatch.setattr(kkt_convergence, "_tanh_limit", lambda problem: 0.9 * original(problem))
+    assert cl.run("quick", 0, draw=False).parts[0].control.status == "inconclusive"
+
+
 def test_discrete_part_without_increases_is_inconclusive_not_pass(monkeypatch):
     # if H never increases the O(eta^2) bound holds trivially but the order is not measured:
     # the part must say inconclusive (neither pass nor fail)
