@@ -124,6 +124,15 @@ def test_rate_claim_reports_the_exponent_and_its_reason():
     assert control.statistic >= control.details["predicted_ratio_at_K_max_at_least"]
 
 
+def test_rate_control_below_its_predicted_floor_is_inconclusive(monkeypatch):
+    from verify.families.lion import rate_exponent
+
+    original = rate_exponent._floor
+    monkeypatch.setattr(rate_exponent, "_floor", lambda *a: 10.0 * original(*a))
+    result = verify.get_claim("lion.rate-exponent").run("quick", 0, draw=False, parts="l1 gradient norm, no weight decay")
+    assert result.parts[0].control.status == "inconclusive"
+
+
 # ------------------------------------------------------------------ symbolic identities
 @pytest.mark.parametrize("kernel", ["generic", "generic_separable", "half_square", "log_cosh"])
 def test_lion_k_lyapunov_identity_is_proved_symbolically(kernel):
