@@ -82,6 +82,46 @@ def test_robust_momentum_target_is_written_independently_of_the_converter_code(m
     assert max(v for k, v in errors.items() if "Cyrus" in k) > 1e-3                          # the paper's loop does not
 
 
+def test_no_bias_correction_control_meets_its_prediction_at_the_largest_beta2(monkeypatch):
+    """The first-step control assumes 1 - beta2^t = 1: true at t = 10^7 for every beta2 <= 0.9999 drawn
+    (at t = 10^5, 0.9999^t = 4.5e-5 left a bias correction and the control was inconclusive at such draws)."""
+    from verify.families.qh import special_cases_qhadam as claim
+
+    original = claim._setup
+
+    def largest_beta2(ctx):
+        sources, x0, hp, rng = original(ctx)
+        return sources, x0, {**hp, "beta2": np.full_like(hp["beta2"], 0.9999)}, rng
+
+    monkeypatch.setattr(claim, "_setup", largest_beta2)
+    result = verify.get_claim("qh.special-cases.qhadam").run(
+        "quick", 0, draw=False, parts="the first step is lr g/(|g| + eps) for any nus")
+    control = result.parts[0].control
+    assert control.status == "fail", control.details
+    assert control.details["prediction"]["mismatch"] < 1e-12
+
+
+def test_triple_momentum_output_is_van_scoys_x_k():
+    """qh.triple-momentum.rate measures the output buffer; any fixed combination of xi_k and xi_{k-1} converges at
+    the same rate, so the rate cannot tell a wrong output: here the buffer is compared with Van Scoy et al.'s
+    x_k = (1 + delta) xi_k - delta xi_{k-1} from the plain loop, iterate by iterate."""
+    from stochopt import qh
+    from verify.families.qh._targets import tm_loop
+
+    rng = np.random.default_rng(7)
+    L, kappa = rng.uniform(1.0, 2.0, 6), np.exp(rng.uniform(np.log(10.0), np.log(100.0), 6))
+    lam = rng.uniform(0.1, 1.0, (6, 4))
+    x0 = rng.standard_normal((6, 4))
+    opt = qh.triple_momentum(L, kappa)
+    state, outputs = opt.init(x0), [x0]
+    for _ in range(60):
+        state = opt.step(state, lam * state.x)
+        outputs.append(state.output)
+    expected = tm_loop(x0, lambda y, t: lam * y, 60, L, kappa, output=True)
+    error = np.linalg.norm(np.stack(outputs) - expected, axis=-1) / np.linalg.norm(expected, axis=-1)
+    assert np.max(error) <= 1e-12, np.max(error)
+
+
 def test_stochopt_verify_qh_command_line(tmp_path, capsys):
     from verify.cli import main
 

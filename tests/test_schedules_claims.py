@@ -33,6 +33,41 @@ def test_parts_pass_and_controls_fail_as_predicted(cl):
     plt.close("all")
 
 
+def test_negative_claims_controls_break_their_own_assumption_on_the_same_schedules():
+    """A control of a negative statement must run the claim's own schedule family with the one assumption
+    broken (final > 0 vs final = 0, 0 < r < 1 vs r = 1, q < p vs q = p), not swap in another schedule."""
+    from stochopt import schedules as S
+    from verify.families.schedules import cosine, step_decay, two_timescale
+    from verify.registry import Context
+
+    for mode in ("quick", "full"):
+        ctx = Context(mode=mode, size=verify.get_claim("schedules.cosine.eventually-constant").sizes[mode])
+        assert all(isinstance(s, S.Cosine) and s.final == 0 for s in cosine.zero(ctx).values())
+        assert all(isinstance(s, S.Cosine) and s.final > 0 for s in cosine.positive(ctx).values())
+        ctx = Context(mode=mode, size=verify.get_claim("schedules.step-decay.finite-time").sizes[mode])
+        assert all(isinstance(s, S.StepDecay) and s.factor == 1.0 for s in step_decay.no_decay(ctx).values())
+        ctx = Context(mode=mode, size=verify.get_claim("schedules.two-timescale.ratio").sizes[mode])
+        for eta, theta in two_timescale.ratio_control_cases(ctx).values():
+            assert isinstance(theta, S.Polynomial) and theta.p == eta.p
+
+
+def test_random_stepsize_factors_are_iid_uniform_across_steps():
+    """schedules.randomized.envelope checks only the bounds low <= zeta_k <= high (all its statement needs); the
+    random-stepsize theorem also assumes zeta_k i.i.d. with a density: per replica, over 20000 steps, the
+    factors pass a Kolmogorov-Smirnov test against uniform[low, high] and have lag-1 correlation below
+    4/sqrt(n) (deterministic: the stream is a function of seed, replica and step)."""
+    from scipy import stats
+
+    from stochopt import schedules as S
+
+    low, high, n = 0.5, 1.5, 20_000
+    zeta = S.randomized(S.constant(1.0), low, high, seed=3).values(n, np.arange(4))     # envelope 1: eta_k = zeta_k
+    for r in range(zeta.shape[1]):
+        z = (zeta[:, r] - low) / (high - low)
+        assert stats.kstest(z, "uniform").pvalue > 1e-3, r
+        assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 4 / np.sqrt(n), r
+
+
 def _runs_constant(monkeypatch):
     """The executed polynomial schedule made constant (per step and in blocks); its formula unchanged."""
     from stochopt import schedules

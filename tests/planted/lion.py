@@ -40,6 +40,19 @@ def _plant_rule(**kw):
     return patch
 
 
+def _singlescale_decay_at_lr0(monkeypatch):
+    # the single-timescale Lion's decoupled decay with the first lr (1/scaling) instead of the current lr_k:
+    # the same at constant lr, different under a schedule
+    from stochopt.terms import decoupled_decay
+
+    def decoupled_weight_decay(rule):
+        def decayed(x, buffers, g, h, k):
+            return rule(decoupled_decay(x, 1.0 / h.scaling, h.weight_decay), buffers, g, h, k)
+        return decayed
+
+    monkeypatch.setattr(_lion_module(), "decoupled_weight_decay", decoupled_weight_decay)
+
+
 def _copysign(c):
     return np.copysign(1.0, c)
 
@@ -85,6 +98,10 @@ ROWS = [
     Planted(id="lion-betas-swapped", plants="beta1 and beta2 swapped in Lion's update",
             patch=_plant_rule(swap=True),
             caught_by="lion.implementation-identities:beta1 = 0: Lion is signSGD"),
+    Planted(id="lion-singlescale-decay-at-first-lr",
+            plants="single-timescale Lion decays x with lr_0 instead of lr_k (visible only under a schedule)",
+            patch=_singlescale_decay_at_lr0,
+            caught_by="lion.implementation-identities:constant lr: single-timescale Lion is Lion"),
     Planted(id="lion-wrong-lyapunov-coefficient",
             plants="the Lyapunov coefficient (1 - eps lambda)/(1 + eps lambda) in verify.lion_theory",
             patch=_wrong_coefficient, caught_by="lion.lyapunov-identity:numeric identity on random states"),

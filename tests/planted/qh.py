@@ -111,6 +111,26 @@ def _from_nadam_nus_swapped(monkeypatch):
     _wrap(monkeypatch, "from_nadam", lambda f: lambda *a, **k: {**f(*a, **k), "nus": tuple(reversed(f(*a, **k)["nus"]))})
 
 
+def _tm_output_is_xi(monkeypatch):
+    # Triple Momentum's output x_k taken as xi_k (delta = 0): converges at the same rate, so only the
+    # iterate-level comparison with Van Scoy et al.'s x_k sees it
+    from stochopt.qh import targets
+
+    original = targets._tm_rule
+
+    def rule(x, buffers, g, h, k):
+        y, new = original(x, buffers, g, h, k)
+        return y, {**new, "output": new["xi"]}
+
+    monkeypatch.setattr(targets, "_tm_rule", rule)
+
+
+def _tm_output_detector():
+    from test_qh_claims import test_triple_momentum_output_is_van_scoys_x_k
+
+    test_triple_momentum_output_is_van_scoys_x_k()
+
+
 ROWS = [
     Planted("qhm-nu-on-momentum", "QHM's nu weights the gradient and 1 - nu the momentum (swapped)",
             _qhm_nu_on_momentum, "qh.special-cases.qhm:nu = 1 is heavy_ball(lr, beta)"),
@@ -137,6 +157,9 @@ ROWS = [
             "qh.triple-momentum.rate"),
     Planted("qhadam-nu2-on-wrong-term", "QHAdam's nu2 weights g^2 and 1 - nu2 the second moment (swapped)",
             _qhadam_nu2_on_wrong_term, "qh.adam-step-bound"),
+    Planted("triple-momentum-output-is-xi", "Triple Momentum's output x_k taken as xi_k (delta = 0; the rate "
+            "claim cannot see it: every combination of xi_k, xi_{k-1} converges at rho)", _tm_output_is_xi,
+            "tests/test_qh_claims.py::test_triple_momentum_output_is_van_scoys_x_k", detector=_tm_output_detector),
     Planted("from-nadam-nus-swapped", "from_nadam returns nus = (1, beta1) instead of (beta1, 1)", _from_nadam_nus_swapped,
             "qh.from-nadam.asymptotic:late steps agree"),
 ]

@@ -51,6 +51,24 @@ def _randomized_ignores_low(monkeypatch):
     _executes(monkeypatch, "Randomized", value)
 
 
+def _randomized_one_draw_per_replica(monkeypatch):
+    from stochopt import streams
+
+    def value(s, k, ids):
+        ids_ = np.zeros(1, dtype=np.int64) if ids is None else np.asarray(ids)
+        zeta = s.low + (s.high - s.low) * streams.uniform(s.seed, streams.STEPSIZE, ids_, 0)   # step 0's draw forever
+        out = s.envelope(k, ids) * zeta
+        return float(out[0]) if ids is None and out.size == 1 else out
+
+    _executes(monkeypatch, "Randomized", value)
+
+
+def _randomized_detector():
+    from test_schedules_claims import test_random_stepsize_factors_are_iid_uniform_across_steps
+
+    test_random_stepsize_factors_are_iid_uniform_across_steps()
+
+
 def _coupled_ignores_cap(monkeypatch):
     _executes(monkeypatch, "Coupled", lambda s, k, ids: s.tau * s.schedule(k, ids))
 
@@ -79,6 +97,10 @@ ROWS = [
             _warmup_from_zero, "schedules.warmup.conditions:runs as its formula"),
     Planted("randomized-ignores-low", "random stepsize factors drawn on [0, high] instead of [low, high]",
             _randomized_ignores_low, "schedules.randomized.envelope:realised values within [low, high] x envelope"),
+    Planted("randomized-one-draw-per-replica", "random stepsize factors drawn once per replica and reused at every "
+            "step (within the bounds, so the envelope claim cannot see it)", _randomized_one_draw_per_replica,
+            "tests/test_schedules_claims.py::test_random_stepsize_factors_are_iid_uniform_across_steps",
+            detector=_randomized_detector),
     Planted("coupled-ignores-cap", "the coupled schedule ignores its cap: theta_k = tau eta_k", _coupled_ignores_cap,
             "schedules.coupled.single-timescale:runs as its formula"),
     Planted("constant-first-replica", "a per-replica constant runs with the first replica's value for every replica",

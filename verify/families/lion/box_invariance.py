@@ -9,6 +9,9 @@ clip with delta <= 1, the l2 normalisation), whatever the gradients. Each part h
 breaks one assumption; the violation it must produce is predicted exactly by the same algebra:
 with d_i pointing the worst way, |x_{t+1,i}| - 1/lambda - (1 - eta lambda)(|x_{t,i}| - 1/lambda) equals
 2 (eta lambda - 1)|x_{t,i}| + eta (|d_i| - 1) when eta lambda > 1, and eta (|d_i| - 1) when eta lambda <= 1.
+A control fails only when each replica's worst violation equals that prediction (computed from x_t
+and the direction of the gradients and momentum, not from x_{t+1}) to 1e-9; otherwise it is
+inconclusive (the bound is broken, but by another update than the one the algebra describes).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import numpy as np
 
 import stochopt
 from stochopt.lionk import kernel
-from verify.registry import Claim, decide
+from verify.registry import Claim, Verdict, decide
 
 from ._common import CHEN_LYAP, figure
 from .sizes import SIZES
@@ -38,6 +41,9 @@ STATISTIC = ("largest per-step violation of the bound, max over replicas, steps 
              "[|x_{t+1,i}| - 1/lambda - (1 - eta lambda)(|x_{t,i}| - 1/lambda)] / (|x_{t,i}| + 1/lambda); lower is good; "
              "threshold 1e-12 (the bound is exact algebra: only rounding of numbers of size |x| + 1/lambda remains)")
 THRESHOLD = 1e-12
+#: a control fails only by the predicted amount: each replica's worst violation must equal the algebra's
+#: prediction to 1e-9 of the largest one (rounding is ~1e-16; a different update rule is off by O(1))
+PREDICTION_TOLERANCE = 1e-9
 
 
 def _gradients(rng, x):
@@ -143,9 +149,13 @@ def _control_verdict(ctx, out, broken):
         ax.legend(fontsize=8)
         fig.suptitle("Control fails as predicted: points on the diagonal, far above the red line", fontsize=9)
         figs = [(fig, "The control must fail: each replica's violation equals the predicted one, above 1e-12.")]
-    return decide(stat, THRESHOLD, "lower", figures=figs,
-                  details={"predicted": pred, "observed": stat, "broken": broken,
-                           "max_relative_gap_observed_vs_predicted": float(abs(stat - pred) / max(pred, 1e-300))})
+    mismatch = float(np.max(np.abs(out["worst"] - out["predicted"])) / max(pred, 1e-300))
+    details = {"predicted": pred, "observed": stat, "broken": broken, "mismatch": mismatch,
+               "prediction_tolerance": PREDICTION_TOLERANCE}
+    if not mismatch <= PREDICTION_TOLERANCE:
+        details.update(better="lower", note="the bound is violated, but not by the amount the update's algebra predicts")
+        return Verdict("inconclusive", stat, THRESHOLD, None, details, figs)
+    return decide(stat, THRESHOLD, "lower", figures=figs, details=details)
 
 
 # ============================================================================ parts

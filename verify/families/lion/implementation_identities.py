@@ -8,7 +8,11 @@ Lion at constant lr is Lion; a constant-sign gradient gives x_t = -s/lambda + (1
 (-1)^t eta/2. Each part runs the implementations on the same gradients (with exact zeros) and
 compares iterates at 1e-12 relative; its control breaks the part's one assumption, and the
 discrepancy it must produce is predicted by the plain loop of the broken configuration written from
-the paper's equations (``stochopt.ground_truth``, which shares no code with the update rules).
+the paper's equations (``stochopt.ground_truth``, which shares no code with the update rules). A
+control fails only when its discrepancy curve equals that prediction (to 1e-9 of its size);
+otherwise it is inconclusive, so the broken configurations (Lion with beta1 != beta2 and beta1 > 0,
+Lion-K with a clip, single-timescale Lion under a schedule) are themselves checked against their
+plain loops.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import numpy as np
 
 import stochopt
 from stochopt import ground_truth, schedules
-from verify.registry import Claim, decide
+from verify.registry import Claim, Verdict, decide
 
 from ._common import CHEN_LION, figure
 from .sizes import SIZES
@@ -35,6 +39,9 @@ CLAIM = Claim(
 STATISTIC = ("largest relative discrepancy of the iterates, max_t max|x_t - y_t| / max|y|, over every step and "
              "replica; lower is good; threshold 1e-12 (float64 rounding accumulated over the run)")
 THRESHOLD = 1e-12
+#: a control must fail by the predicted amount: its curve must equal the plain loop's (relative to the
+#: largest prediction) to 1e-9, far above float64 rounding and far below any difference of update rules
+PREDICTION_TOLERANCE = 1e-9
 LR, DECAY = 0.01, 0.5
 
 
@@ -73,9 +80,16 @@ def _verdict(ctx, curve, title, predicted=None):
         fig.suptitle(verdict, fontsize=9)
         figs = [(fig, verdict)]
     details = {"steps": len(curve), "replicas": ctx.size["replicas"]}
-    if predicted is not None:
-        details.update(predicted=float(np.nanmax(predicted)),
-                       max_gap_observed_vs_predicted=float(np.nanmax(np.abs(curve - predicted))))
+    if predicted is None:
+        return decide(stat, THRESHOLD, "lower", details=details, figures=figs)
+    mismatch = float(np.nanmax(np.abs(curve - predicted)) / np.nanmax(predicted))
+    details.update(predicted=float(np.nanmax(predicted)), max_gap_observed_vs_predicted=float(
+        np.nanmax(np.abs(curve - predicted))), mismatch=mismatch, prediction_tolerance=PREDICTION_TOLERANCE)
+    if not mismatch <= PREDICTION_TOLERANCE:
+        # the statistic fails, but not by what the broken assumption predicts: the implementation of the broken
+        # configuration differs from its plain loop, so this control does not show what it claims to
+        details.update(better="lower", note="the control fails, but not by the amount its plain loop predicts")
+        return Verdict("inconclusive", stat, THRESHOLD, None, details, figs)
     return decide(stat, THRESHOLD, "lower", details=details, figures=figs)
 
 
@@ -222,6 +236,5 @@ def period_two_decaying(ctx):
     predicted = np.full(steps, np.nan)
     predicted[1] = 2 * (1 - 1 / np.sqrt(2))             # exact at t = 2; later steps drift further
     out = _verdict(ctx, curve, "Lion on x^2/2, lr = 0.125/sqrt(k+1), vs (-1)^t eta/2", predicted=predicted)
-    out.details.update(predicted=float(predicted[1]), observed_at_t2=float(curve[1]),
-                       max_gap_observed_vs_predicted=float(abs(curve[1] - predicted[1])))
+    out.details.update(observed_at_t2=float(curve[1]))
     return out

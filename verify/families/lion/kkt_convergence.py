@@ -14,7 +14,8 @@ in k for eta_k = eta_0/sqrt(k+1). A limit with G > 0 gives exponent 0. The stati
 fitted exponent of G averaged over geometric blocks of steps; the threshold -1/4 sits midway.
 The control breaks K = ||.||_1: with K = log cosh (tanh) K* is a smooth barrier instead of the
 box indicator, the method converges to the solution of tanh(a_i (b_i - x_i)) = lambda x_i (at every
-lr: a fixed point of the update), and G there is a positive number we compute in advance.
+lr: a fixed point of the update), and G there is a positive number we compute in advance: the
+control fails only when G over the last block equals it to 1e-6 (else it is inconclusive).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import problems
 import stochopt
 from stochopt import schedules
 from verify.lion_theory import kkt_measure
-from verify.registry import Claim, decide
+from verify.registry import Claim, Verdict, decide
 from verify.stats import fit_exponent
 
 from ._common import CHEN_LYAP, DONG, figure
@@ -45,6 +46,9 @@ CLAIM = Claim(
 )
 
 LAM, D = 1.0, 8
+#: the control's G over the last block must equal the predicted tanh limit to 1e-6 relative (the iteration
+#: contracts to its fixed point geometrically; measured 5e-9 at 2^14 steps)
+LIMIT_TOLERANCE = 1e-6
 
 
 def _problem(seed):
@@ -129,6 +133,13 @@ def _verdict(ctx, out, label, predicted_limit=None):
                      "Pass: G decays like eta_k (exponent <= -1/4, dashed slope -1/2) and the dots sit in the squares",
                      fontsize=9)
         figs = [(fig, "Passing: the KKT measure decays with exponent about -1/2; the limit is the clipped point.")]
+    if predicted_limit is not None:
+        # the control must level off AT the predicted limit, not merely fail to decay
+        gap = abs(details["median_G_last_block"] / details["predicted_G_limit"] - 1.0)
+        details.update(limit_mismatch=gap, limit_tolerance=LIMIT_TOLERANCE)
+        if not gap <= LIMIT_TOLERANCE:
+            details.update(better="lower", note="G levels off, but not at the limit predicted for tanh")
+            return Verdict("inconclusive", stat, -0.25, ci, details, figs)
     return decide(stat, -0.25, "lower", ci=ci, details=details, figures=figs)
 
 

@@ -36,6 +36,6 @@ SIZES["rate-exponent"] = {
     "full": {"dims": [4, 16, 64, 256], "horizons": [16, 64, 256, 1024, 4096, 16384], "replicas": 24},
 }
 SIZES["l1-l2-ratio"] = {
-    "quick": {"widths": [8, 16, 32, 64], "checkpoints": [0, 25, 100, 400], "replicas": 4},
-    "full": {"widths": [8, 16, 32, 64, 128], "checkpoints": [0, 25, 100, 400, 1600], "replicas": 6},
+    "quick": {"widths": [8, 16, 32, 64], "checkpoints": [0, 25, 100, 400], "replicas": 8},
+    "full": {"widths": [8, 16, 32, 64, 128], "checkpoints": [0, 25, 100, 400, 1600], "replicas": 8},
 }
