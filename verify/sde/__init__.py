@@ -21,12 +21,12 @@ scale sigma ~ 1/sqrt(batch) is a ``GradientNoise``.
 """
 from .moments import adam_sde_moments, quadratic_loss, rmsprop_sde_moments, sgd_sde_moments
 from .monte_carlo import (AdamShadow, CoupledSDE, GradientNoise, LossCurve, RMSpropShadow, diagonal_noise,
-                          expected_loss)
+                          expected_loss, loss_and_gradient)
 from .paths import AdamSDE, RMSpropSDE, euler_maruyama
 from .scaling import (discrete_from_sde, linear_scaling, sde_from_discrete, sqrt_scaling, svag_adaptive,
                       svag_coefficients, svag_sgd)
 
 __all__ = ["RMSpropSDE", "AdamSDE", "euler_maruyama", "rmsprop_sde_moments", "adam_sde_moments",
            "sgd_sde_moments", "quadratic_loss", "GradientNoise", "RMSpropShadow", "AdamShadow", "CoupledSDE",
-           "LossCurve", "expected_loss", "diagonal_noise", "discrete_from_sde", "sde_from_discrete",
+           "LossCurve", "expected_loss", "diagonal_noise", "loss_and_gradient", "discrete_from_sde", "sde_from_discrete",
            "sqrt_scaling", "linear_scaling", "svag_coefficients", "svag_adaptive", "svag_sgd"]
