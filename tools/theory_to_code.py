@@ -78,6 +78,14 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _where(claim) -> str:
+    """The function of a one-part (transitional) claim, or the module and parts of a contract-v2 claim."""
+    fn = getattr(claim, "fn", None)
+    if fn is not None:
+        return f"`{fn.__module__}.{fn.__name__}`"
+    return f"`{claim.module}` (parts: {_cell('; '.join(p.name for p in claim.parts))})"
+
+
 def render() -> str:
     sys.path.insert(0, ROOT)
     import verify
@@ -98,7 +106,7 @@ def render() -> str:
     ]
     for item, statement, cid, experiment, measures in GSGD_ROWS:
         cl = by_id.get(cid)
-        fn = f"`{cl.fn.__module__}.{cl.fn.__name__}`" if cl is not None else "(not registered)"
+        fn = _where(cl) if cl is not None else "(not registered)"
         lines.append(f"| {item} | {_cell(statement)} | `{cid}` | {fn} | {_cell(experiment)} | {_cell(measures)} |")
     missing = sorted(c.id for c in claims if c.family == "gsgd" and c.id not in {r[2] for r in GSGD_ROWS})
     if missing:
@@ -112,8 +120,7 @@ def render() -> str:
                   "| claim id | statement | source | function |", "|---|---|---|---|"]
         for c in claims:
             if c.family == fam:
-                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | "
-                             f"`{c.fn.__module__}.{c.fn.__name__}` |")
+                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | {_where(c)} |")
     for fam in FAMILY_TITLES:
         if fam not in families:
             lines += ["", f"## {FAMILY_TITLES[fam]}", "", "No claim of this family is registered yet."]

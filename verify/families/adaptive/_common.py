@@ -5,6 +5,9 @@ seeds a 95% interval would put some true statistic outside its interval by chanc
 """
 from __future__ import annotations
 
+import collections
+import functools
+
 import numpy as np
 
 MALLADI = ("Malladi, Lyu, Panigrahi, Arora, 'On the SDEs and Scaling Rules for Adaptive Gradient Algorithms' "
@@ -20,6 +23,30 @@ LEVEL = 0.99
 #: the stated pre-asymptotic margin on an order of convergence (spec 4.4): order p is shown by a
 #: fitted local order >= p - 0.2 over the whole grid
 ORDER_MARGIN = 0.2
+
+
+def per_run(fn):
+    """Memoise ``fn(ctx, *args)`` within one claim run, never across runs.
+
+    A claim run hands the same Context object to every part's check and control, so a control that
+    reads the check's runs differently does not run them again. A new run (another seed, or code
+    patched with a planted mistake) has a new Context and recomputes: no result outlives its run.
+    """
+    recent = collections.OrderedDict()
+
+    @functools.wraps(fn)
+    def memo(ctx, *args):
+        key = (id(ctx), args)
+        hit = recent.get(key)
+        if hit is not None and hit[0] is ctx:
+            return hit[1]
+        value = fn(ctx, *args)
+        recent[key] = (ctx, value)          # holding ctx keeps its id from being reused while cached
+        while len(recent) > 8:
+            recent.popitem(last=False)
+        return value
+
+    return memo
 
 
 def figure(title, xlabel, ylabel, size=(5.2, 3.6)):

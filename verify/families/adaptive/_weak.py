@@ -12,7 +12,6 @@ consecutive etas and over the horizons T/2 and T (``_common.smallest_local_order
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ import problems
 import stochopt
 from verify import sde
 
-from ._common import figure
+from ._common import figure, per_run
 
 #: the SDE held fixed as eta -> 0 (sigma0, eps0, c1, c2)
 SDE = {"sigma0": 1.0, "eps0": 0.5, "c1": 4.0, "c2": 1.0}
@@ -69,15 +68,16 @@ def _companion(kind, reference, problem, h, eps, noise, seed):
     return lambda x: sde.AdamShadow(problem, x, noise, h["lr"], (h["beta1"], h["beta2"]), eps)
 
 
-@functools.lru_cache(maxsize=8)
-def weak_runs(kind, loss, etas, T, replicas, d, n_times, seed, reference, eps_of_eta=None) -> WeakRuns:
+@per_run
+def weak_runs(ctx, kind, loss, etas, T, replicas, d, n_times, reference, eps_of_eta=None) -> WeakRuns:
     """Run ``kind`` ("rmsprop"/"adam") on ``loss`` ("quadratic"/"logcosh") at every eta of ``etas``.
 
     ``reference``: "control variate" (estimates are E L(x_k)) or "coupled SDE" (estimates are
     the weak errors). ``eps_of_eta``: None (eps = eps0/eta, the SDE scaling), or an eta whose eps is
-    kept for every eta (a control: the scaling of eps broken). Cached: a control that only reads
-    the same runs differently does not run them again.
+    kept for every eta (a control: the scaling of eps broken). Memoised within a claim run: a
+    control that only reads the same runs differently does not run them again.
     """
+    seed = ctx.seed
     problem = make_problem(loss, d)
     steps, est, cov = [], [], []
     for i, eta in enumerate(etas):

@@ -33,7 +33,7 @@ CLAIM = Claim(
 
 def _runs(ctx):
     s = ctx.size
-    return weak_runs("adam", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"], ctx.seed,
+    return weak_runs(ctx, "adam", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
                      "control variate")
 
 

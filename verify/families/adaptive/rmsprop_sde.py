@@ -52,8 +52,8 @@ def _decide_order(ctx, runs, errors, title):
 
 def _quadratic_runs(ctx):
     s = ctx.size
-    return weak_runs("rmsprop", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
-                     ctx.seed, "control variate")
+    return weak_runs(ctx, "rmsprop", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
+                     "control variate")
 
 
 @CLAIM.part("quadratic, exact SDE moments", statistic=_STATISTIC)
@@ -76,8 +76,8 @@ def quadratic_wrong_clock(ctx):
 
 def _logcosh_runs(ctx, eps_of_eta=None):
     s = ctx.size
-    return weak_runs("rmsprop", "logcosh", tuple(s["etas"]), s["T"], s["logcosh_replicas"], s["d"], s["n_times"],
-                     ctx.seed, "coupled SDE", eps_of_eta)
+    return weak_runs(ctx, "rmsprop", "logcosh", tuple(s["etas"]), s["T"], s["logcosh_replicas"], s["d"], s["n_times"],
+                     "coupled SDE", eps_of_eta)
 
 
 @CLAIM.part("log-cosh loss, coupled Monte Carlo SDE", statistic=_STATISTIC)

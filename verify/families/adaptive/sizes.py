@@ -34,10 +34,10 @@ SIZES.update({
                                   "full": {"widths": [64, 256, 1024, 4096], "steps": 1500, "inits": 8}},
 })
 SIZES.update({
-    "sqrt-scaling": {"quick": {"noise_levels": [0.5, 1.0, 2.0], "d": 5, "replicas": 2000, "kappas": [4, 16],
+    "sqrt-scaling": {"quick": {"noise_levels": [1.0, 2.0, 4.0], "d": 5, "replicas": 2000, "kappas": [4, 16],
                                "points": 8, "bootstrap": 200},
-                     "full": {"noise_levels": [0.5, 1.0, 2.0, 4.0], "d": 5, "replicas": 8000, "kappas": [4, 16, 64],
-                              "points": 16, "bootstrap": 400}},
+                     "full": {"noise_levels": [0.5, 1.0, 2.0, 4.0, 8.0], "d": 5, "replicas": 8000,
+                              "kappas": [4, 16, 64], "points": 16, "bootstrap": 400}},
 })
 SIZES.update({
     "svag": {"quick": {"ls": [1, 2, 4], "T": 1.28, "d": 10, "n_times": 8, "replicas": 2000},

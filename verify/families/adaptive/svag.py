@@ -9,15 +9,13 @@ curve to the SDE's exact one (closed-form moments on a quadratic) for l = 1, 2, 
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 import stochopt
 from verify import sde
 from verify.registry import Claim, decide
 
-from ._common import MALLADI, ORDER_MARGIN, smallest_local_order
+from ._common import MALLADI, ORDER_MARGIN, per_run, smallest_local_order
 from ._weak import SDE, exact_expected_loss, make_problem, order_figure
 from .sizes import SIZES
 
@@ -35,8 +33,8 @@ CLAIM = Claim(
 BASE_LR = 0.2
 
 
-@functools.lru_cache(maxsize=8)
-def svag_runs(ls, T, replicas, d, n_times, seed, adaptive_r=True):
+@per_run
+def svag_runs(ctx, ls, T, replicas, d, n_times, adaptive_r=True):
     """Estimates of E L at n_times SDE times for each l (control variate), their covariance, and the SDE's."""
     problem = make_problem("quadratic", d)
     h = sde.discrete_from_sde(BASE_LR, SDE["sigma0"], SDE["eps0"], SDE["c2"], SDE["c1"])
@@ -49,7 +47,7 @@ def svag_runs(ls, T, replicas, d, n_times, seed, adaptive_r=True):
         rec = [int(round(j * hp["steps"] / n_times)) for j in range(1, n_times + 1)]
         times = np.array(rec) * hp["lr"] ** 2
         curve = sde.expected_loss(stochopt.adam(lr=hp["lr"], betas=hp["betas"], eps=hp["eps"]), problem, problem.x0,
-                                  hp["steps"], replicas, noise, seed=(seed, i), record_steps=rec,
+                                  hp["steps"], replicas, noise, seed=(ctx.seed, i), record_steps=rec,
                                   companion=lambda x: sde.AdamShadow(problem, x, noise, hp["lr"], hp["betas"],
                                                                      hp["eps"]))
         est.append(curve.estimate)
@@ -67,7 +65,7 @@ _STATISTIC = ("smallest local order log(e_l/e_2l)/log 2 of e_l = sup_(t<=H) |E L
 def _decide(ctx, adaptive_r):
     s = ctx.size
     ls = tuple(s["ls"])
-    errors, cov = svag_runs(ls, s["T"], s["replicas"], s["d"], s["n_times"], ctx.seed, adaptive_r)
+    errors, cov = svag_runs(ctx, ls, s["T"], s["replicas"], s["d"], s["n_times"], adaptive_r)
     horizons = (s["n_times"] // 2, s["n_times"])
     stat, ci, orders, sups = smallest_local_order(1.0 / np.array(ls, float), errors, cov, horizons, ctx.seed)
     details = {"l": ls, "sup_distance_to_sde": sups, "local_orders": orders,
