@@ -44,7 +44,7 @@ GSGD_ROWS = [
     ("5", "ODE tracking: D_T(t) -> 0 (diminishing steps) and D_T shrinks with eta (constant steps)",
      "gsgd.ode-tracking",
      "`verify.families.gsgd.tracking_experiment`, `verify.experiments.tracking_run`",
-     "`verify.tracking.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
+     "`verify.inclusions.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
     ("6", "Random x_0 and random stepsizes: no artifact point (trap rate 0), Clarke-stationary limits; "
           "sum-rule example; float caveat (exact kink hits)",
      "gsgd.random-stepsizes.clarke",

@@ -34,11 +34,14 @@ def _diag(noise_var):
     return s
 
 
-def _positive(name, value, allow_zero=False):
-    ok = value >= 0 if allow_zero else value > 0
-    if not (ok and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0; got {value!r}")
-    return float(value)
+def _validate(sde, rates):
+    """noise_var a diagonal; sigma0, eps0 finite >= 0; the rates (c1, c2) finite > 0."""
+    object.__setattr__(sde, "noise_var", _diag(sde.noise_var))
+    for name in ("sigma0", "eps0") + rates:
+        value = getattr(sde, name)
+        ok = value > 0 if name in rates else value >= 0
+        if not (ok and math.isfinite(value)):
+            raise ValueError(f"{name} must be a finite number {'>' if name in rates else '>='} 0; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,7 @@ class RMSpropSDE:
     noise_var: np.ndarray
 
     def __post_init__(self):
-        object.__setattr__(self, "noise_var", _diag(self.noise_var))
-        _positive("sigma0", self.sigma0, allow_zero=True)
-        _positive("eps0", self.eps0, allow_zero=True)
-        _positive("c2", self.c2)
+        _validate(self, ("c2",))
 
     def init(self, x0, u0=None) -> dict:
         x = np.array(x0, dtype=float, copy=True)
@@ -100,11 +100,7 @@ class AdamSDE:
     noise_var: np.ndarray
 
     def __post_init__(self):
-        object.__setattr__(self, "noise_var", _diag(self.noise_var))
-        _positive("sigma0", self.sigma0, allow_zero=True)
-        _positive("eps0", self.eps0, allow_zero=True)
-        _positive("c1", self.c1)
-        _positive("c2", self.c2)
+        _validate(self, ("c1", "c2"))
 
     def init(self, x0, u0=0.0) -> dict:
         x = np.array(x0, dtype=float, copy=True)

@@ -62,6 +62,18 @@ def figure(title, xlabel, ylabel, size=(5.2, 3.6)):
     return fig, ax
 
 
+def gap_figure(ctx, title, series, tolerance, caption, ylabel="relative gap (log)", xlabel="step k"):
+    """``ctx.figures(...)`` of gaps along a run (log scale) against a tolerance line: {label: values}."""
+    if not ctx.draw:
+        return []
+    fig, ax = figure(title, xlabel, ylabel)
+    for label, values in series.items():
+        ax.semilogy(np.maximum(np.abs(values), 1e-18), label=label)
+    ax.axhline(tolerance, color="k", ls="--", label=f"tolerance {tolerance:g}")
+    ax.legend(fontsize=7)
+    return [(fig, caption)]
+
+
 def percentile_ci(draws, level=LEVEL):
     """Two-sided percentile interval of bootstrap draws."""
     tail = 50 * (1 - level)

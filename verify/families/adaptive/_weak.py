@@ -20,7 +20,9 @@ import problems
 import stochopt
 from verify import sde
 
-from ._common import figure, per_run
+from verify.registry import decide
+
+from ._common import ORDER_MARGIN, figure, per_run, smallest_local_order
 
 #: the SDE held fixed as eta -> 0 (sigma0, eps0, c1, c2)
 SDE = {"sigma0": 1.0, "eps0": 0.5, "c1": 4.0, "c2": 1.0}
@@ -124,3 +126,36 @@ def order_figure(title, etas, sups, errors, covariances, horizons):
     ax.set_yscale("log")
     ax.legend(fontsize=7)
     return fig
+
+
+ORDER_STATISTIC = ("smallest local order log(e_i/e_(i+1))/log(eta_i/eta_(i+1)) of e = sup_(t<=H) |weak error of E L| "
+                   "over consecutive etas of the grid and over the horizons H = T/2 and T, with a 99% parametric-"
+                   "bootstrap interval from the Monte Carlo covariance; higher is good; threshold 0.8 = the theorem's "
+                   "order 1 minus the pre-asymptotic margin 0.2 of spec 4.4")
+
+
+def decide_order(ctx, runs, errors, title):
+    """The verdict of a weak-error part from its errors (n_eta, n_times); a figure when ``title`` is given."""
+    size = ctx.size
+    horizons = (size["n_times"] // 2, size["n_times"])
+    stat, ci, orders, sups = smallest_local_order(runs.etas, errors, runs.covariances, horizons, ctx.seed)
+    z = sups / np.sqrt(np.stack([np.diagonal(c) for c in runs.covariances]).max(axis=1))[:, None]
+    details = {"etas": runs.etas, "horizons_T_fraction": [h / size["n_times"] for h in horizons],
+               "sup_weak_error": sups, "local_orders": orders, "sup_error_over_largest_se": z,
+               "weak_errors_at_times": errors, "sde_times": runs.times, "replicas": runs.replicas,
+               "estimate": runs.quantity, "sde": SDE}
+    figs = ctx.figures((order_figure(title, runs.etas, sups, errors, runs.covariances, horizons),
+                        "sup over time of the weak error against eta; passing: the points fall at least as fast "
+                        "as the dashed order-1 line at every horizon")) if title else []
+    return decide(stat, 1 - ORDER_MARGIN, "higher", ci=ci, details=details, figures=figs)
+
+
+def quadratic_order(ctx, kind, title, wrong_clock=False):
+    """The quadratic part of a weak-error claim: control-variate runs against the SDE's exact E L, read at
+    t = k eta^2 (or, for the control, at SGD's t = k eta). The control reuses the check's runs."""
+    s = ctx.size
+    runs = weak_runs(ctx, kind, "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
+                     "control variate")
+    times = runs.steps * np.asarray(runs.etas)[:, None] if wrong_clock else runs.times
+    errors = runs.estimates - exact_expected_loss(kind, runs.problem, times, runs.problem.x0)
+    return decide_order(ctx, runs, errors, title)

@@ -9,13 +9,10 @@ The SDE's form (including the bias-correction factors gamma_i) was re-derived fr
 """
 from __future__ import annotations
 
-import numpy as np
-
 from verify.registry import Claim
 
 from ._common import MALLADI
-from ._weak import exact_expected_loss, weak_runs
-from .rmsprop_sde import _STATISTIC, _decide_order
+from ._weak import ORDER_STATISTIC, quadratic_order
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -31,24 +28,13 @@ CLAIM = Claim(
 )
 
 
-def _runs(ctx):
-    s = ctx.size
-    return weak_runs(ctx, "adam", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
-                     "control variate")
-
-
-@CLAIM.part("quadratic, exact SDE moments", statistic=_STATISTIC)
+@CLAIM.part("quadratic, exact SDE moments", statistic=ORDER_STATISTIC)
 def quadratic(ctx):
     """E L(x_k) with a control variate; E L(X(t)) from the SDE's moment ODE (5 linear equations per coordinate)."""
-    runs = _runs(ctx)
-    errors = runs.estimates - exact_expected_loss("adam", runs.problem, runs.times, runs.problem.x0)
-    return _decide_order(ctx, runs, errors, "Adam vs its SDE on a quadratic")
+    return quadratic_order(ctx, "adam", "Adam vs its SDE on a quadratic")
 
 
 @quadratic.control(breaks="time t = k eta^2 replaced by SGD's clock t = k eta: the SDE is read at t/eta, ever closer "
                           "to its stationary law as eta shrinks, so the error does not shrink: local order <= 0")
 def quadratic_wrong_clock(ctx):
-    runs = _runs(ctx)
-    errors = runs.estimates - exact_expected_loss("adam", runs.problem, runs.steps * np.asarray(runs.etas)[:, None],
-                                                  runs.problem.x0)
-    return _decide_order(ctx, runs, errors, None)
+    return quadratic_order(ctx, "adam", None, wrong_clock=True)

@@ -17,7 +17,7 @@ import stochopt
 from verify.registry import Claim, decide
 
 from ._adan import relative_gap, run_method, smooth_oracle
-from ._common import ADAMSSM, figure
+from ._common import ADAMSSM, figure, gap_figure
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -105,15 +105,10 @@ def _dc(ctx, corrected):
     per_step = np.abs(measured / (g * g) - 1).max(axis=-1)
     gap = float(per_step.max())
     step_response = np.cumsum(filter_output(np.r_[1.0, np.zeros(n - 1)], BETA2, pole, zero))
-    figs = []
-    if corrected:
-        fig, ax = figure("AdamSSM: constant gradient, bias-corrected second moment", "step k",
-                         "|v_hat_k / g^2 - 1| (log)")
-        ax.semilogy(np.maximum(per_step, 1e-18), label="bias-corrected (the claim)")
-        ax.semilogy(np.abs(step_response - 1), "k:", label="uncorrected: 1 - step response")
-        ax.axhline(TOLERANCE, color="k", ls="--", label="tolerance 1e-10")
-        ax.legend(fontsize=7)
-        figs = ctx.figures((fig, "passing: the corrected moment stays at rounding level, below the dashed line"))
+    figs = [] if not corrected else gap_figure(
+        ctx, "AdamSSM: constant gradient, bias-corrected second moment",
+        {"bias-corrected (the claim)": per_step, "uncorrected: 1 - step response": step_response - 1}, TOLERANCE,
+        "passing: the corrected moment stays at rounding level, below the dashed line", "|v_hat_k / g^2 - 1| (log)")
     return decide(gap, TOLERANCE, "lower",
                   details={"max_relative_gap": gap, "pole": pole, "zero": zero,
                            "predicted_gap": 0.0 if corrected else float(np.max(np.abs(step_response - 1)))},
@@ -145,13 +140,9 @@ def _adam(ctx, zero_of):
     ssm, _, _ = run_method(stochopt.adamssm(pole=pole, zero=zero, **kw), x0, grad, s["steps"])
     adam, _, _ = run_method(stochopt.adam(**kw), x0, grad, s["steps"])
     per_step = [relative_gap(ssm[k], adam[k]) for k in range(s["steps"] + 1)]
-    figs = []
-    if zero == pole:
-        fig, ax = figure("AdamSSM with zeta = p against Adam", "step k", "relative gap of the iterates (log)")
-        ax.semilogy(np.maximum(per_step, 1e-18))
-        ax.axhline(TOLERANCE, color="k", ls="--", label="tolerance 1e-10")
-        ax.legend(fontsize=7)
-        figs = ctx.figures((fig, "passing: the gap stays at rounding level, below the dashed line"))
+    figs = [] if zero != pole else gap_figure(ctx, "AdamSSM with zeta = p against Adam",
+                                              {"iterates": per_step}, TOLERANCE,
+                                              "passing: the gap stays at rounding level, below the dashed line")
     return decide(max(per_step), TOLERANCE, "lower", details={"max_relative_gap": max(per_step), "pole": pole,
                                                               "zero": zero}, figures=figs)
 

@@ -17,7 +17,7 @@ import stochopt
 from verify.registry import Claim, decide
 
 from ._adan import algorithm1, relative_gap, run_method, smooth_oracle
-from ._common import ADAN, figure
+from ._common import ADAN, gap_figure
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -54,7 +54,6 @@ def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
     per_step = [relative_gap(xs[k], truth[k]) for k in range(s["steps"] + 1)]
     details = {"max_relative_gap": max(per_step), "stochopt": {k: str(v) for k, v in method_kw.items()},
                "loop": {k: str(v) for k, v in loop_kw.items()}}
-    figs = []
     if broken_kw is not None:
         broken = loop(broken_kw)
         gap = max(relative_gap(xs[k], broken[k]) for k in range(s["steps"] + 1))
@@ -62,12 +61,8 @@ def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
         details.update(max_relative_gap=gap, loop={k: str(v) for k, v in broken_kw.items()},
                        predicted_gap=predicted)
         return decide(gap, TOLERANCE, "lower", details=details)
-    if title:
-        fig, ax = figure(title, "step k", "relative gap to the plain loop (log)")
-        ax.semilogy(np.maximum(per_step, 1e-18))
-        ax.axhline(TOLERANCE, color="k", ls="--", label="tolerance 1e-10")
-        ax.legend(fontsize=7)
-        figs = ctx.figures((fig, "passing: the gap stays at rounding level, below the dashed line, for the whole run"))
+    figs = gap_figure(ctx, title, {"stochopt.adan vs the plain loop": per_step}, TOLERANCE,
+                      "passing: the gap stays at rounding level, below the dashed line, for the whole run")
     return decide(max(per_step), TOLERANCE, "lower", details=details, figures=figs)
 
 

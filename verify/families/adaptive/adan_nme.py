@@ -16,7 +16,7 @@ import stochopt
 from verify.registry import Claim, decide
 
 from ._adan import nesterov, nme, relative_gap, run_method, smooth_oracle
-from ._common import ADAN, figure
+from ._common import ADAN, gap_figure
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -42,15 +42,6 @@ def _setup(ctx):
     return shape, lr, b, rng.standard_normal(shape)
 
 
-def _gap_figure(title, gaps):
-    fig, ax = figure(title, "step k", "relative gap (log)")
-    for label, g in gaps.items():
-        ax.semilogy(np.maximum(g, 1e-18), label=label)
-    ax.axhline(TOLERANCE, color="k", ls="--", label="tolerance 1e-10")
-    ax.legend(fontsize=7)
-    return fig
-
-
 def _lemma(ctx, first_grad):
     shape, lr, b, x0 = _setup(ctx)
     grad = smooth_oracle(ctx.seed, shape, noise=0.0)                      # deterministic: a gradient field
@@ -62,9 +53,9 @@ def _lemma(ctx, first_grad):
     predicted = relative_gap(x0 - lr * g0, x0 - lr * (2 - b) * g0) if first_grad else 0.0
     details = {"max_relative_gap": max(per_step), "b": b, "g_minus_1": "g_0" if first_grad else "0",
                "predicted_first_step_gap": predicted, "measured_first_step_gap": per_step[1]}
-    figs = [] if first_grad else ctx.figures((_gap_figure("Nesterov's look-ahead points vs the NME recursion",
-                                                          {"|xbar_k - (x_k - lr mu m_(k-1))|": per_step}),
-                                              "passing: the gap stays at rounding level (below the dashed line)"))
+    figs = [] if first_grad else gap_figure(ctx, "Nesterov's look-ahead points vs the NME recursion",
+                                            {"|xbar_k - (x_k - lr mu m_(k-1))|": per_step}, TOLERANCE,
+                                            "passing: the gap stays at rounding level (below the dashed line)")
     return decide(max(per_step), TOLERANCE, "lower", details=details, figures=figs)
 
 
@@ -109,9 +100,9 @@ def _adan_buffers(ctx, prev_grad):
                       "1e-10 (rounding, a stated tolerance)")
 def adan_direction(ctx):
     worst, gaps, b, _ = _adan_buffers(ctx, "zero")
-    figs = ctx.figures((_gap_figure("stochopt.adan's m + (1-b) v against b x the NME momentum",
-                                    {f"{k} convention": v for k, v in gaps.items()}),
-                        "passing: both conventions stay at rounding level (below the dashed line)"))
+    figs = gap_figure(ctx, "stochopt.adan's m + (1-b) v against b x the NME momentum",
+                      {f"{k} convention": v for k, v in gaps.items()}, TOLERANCE,
+                      "passing: both conventions stay at rounding level (below the dashed line)")
     return decide(worst, TOLERANCE, "lower", details={"max_relative_gap": worst, "b": b}, figures=figs)
 
 

@@ -9,12 +9,10 @@ correction) started at v0 = sigma^2 Sigma, so that u(0) = Sigma and P is constan
 """
 from __future__ import annotations
 
-import numpy as np
+from verify.registry import Claim
 
-from verify.registry import Claim, decide
-
-from ._common import MALLADI, ORDER_MARGIN, smallest_local_order
-from ._weak import SDE, exact_expected_loss, order_figure, weak_runs
+from ._common import MALLADI
+from ._weak import ORDER_STATISTIC, decide_order, quadratic_order, weak_runs
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -29,49 +27,17 @@ CLAIM = Claim(
     sizes=SIZES["rmsprop-sde-weak-error"],
 )
 
-_STATISTIC = ("smallest local order log(e_i/e_(i+1))/log(eta_i/eta_(i+1)) of e = sup_(t<=H) |weak error of E L| "
-              "over consecutive etas of the grid and over the horizons H = T/2 and T, with a 99% parametric-"
-              "bootstrap interval from the Monte Carlo covariance; higher is good; threshold 0.8 = the theorem's "
-              "order 1 minus the pre-asymptotic margin 0.2 of spec 4.4")
-
-
-def _decide_order(ctx, runs, errors, title):
-    size = ctx.size
-    horizons = (size["n_times"] // 2, size["n_times"])
-    stat, ci, orders, sups = smallest_local_order(runs.etas, errors, runs.covariances, horizons, ctx.seed)
-    z = sups / np.sqrt(np.stack([np.diagonal(c) for c in runs.covariances]).max(axis=1))[:, None]
-    details = {"etas": runs.etas, "horizons_T_fraction": [h / size["n_times"] for h in horizons],
-               "sup_weak_error": sups, "local_orders": orders, "sup_error_over_largest_se": z,
-               "weak_errors_at_times": errors, "sde_times": runs.times, "replicas": runs.replicas,
-               "estimate": runs.quantity, "sde": SDE}
-    figs = ctx.figures((order_figure(title, runs.etas, sups, errors, runs.covariances, horizons),
-                        "sup over time of the weak error against eta; passing: the points fall at least as fast "
-                        "as the dashed order-1 line at every horizon")) if title else []
-    return decide(stat, 1 - ORDER_MARGIN, "higher", ci=ci, details=details, figures=figs)
-
-
-def _quadratic_runs(ctx):
-    s = ctx.size
-    return weak_runs(ctx, "rmsprop", "quadratic", tuple(s["etas"]), s["T"], s["replicas"], s["d"], s["n_times"],
-                     "control variate")
-
-
-@CLAIM.part("quadratic, exact SDE moments", statistic=_STATISTIC)
+@CLAIM.part("quadratic, exact SDE moments", statistic=ORDER_STATISTIC)
 def quadratic(ctx):
     """E L(x_k) with a control variate; E L(X(t)) from the SDE's closed-form OU moments."""
-    runs = _quadratic_runs(ctx)
-    errors = runs.estimates - exact_expected_loss("rmsprop", runs.problem, runs.times, runs.problem.x0)
-    return _decide_order(ctx, runs, errors, "RMSprop vs its SDE on a quadratic")
+    return quadratic_order(ctx, "rmsprop", "RMSprop vs its SDE on a quadratic")
 
 
 @quadratic.control(breaks="time t = k eta^2 replaced by SGD's clock t = k eta: the SDE is read at t/eta, ever "
                           "closer to its stationary law as eta shrinks, so the error tends to E L(x(t)) - "
                           "E L(X(infinity)) instead of 0 and does not shrink: local order <= 0, below 0.8")
 def quadratic_wrong_clock(ctx):
-    runs = _quadratic_runs(ctx)
-    wrong_times = runs.steps * np.asarray(runs.etas)[:, None]
-    errors = runs.estimates - exact_expected_loss("rmsprop", runs.problem, wrong_times, runs.problem.x0)
-    return _decide_order(ctx, runs, errors, None)
+    return quadratic_order(ctx, "rmsprop", None, wrong_clock=True)
 
 
 def _logcosh_runs(ctx, eps_of_eta=None):
@@ -80,12 +46,12 @@ def _logcosh_runs(ctx, eps_of_eta=None):
                      "coupled SDE", eps_of_eta)
 
 
-@CLAIM.part("log-cosh loss, coupled Monte Carlo SDE", statistic=_STATISTIC)
+@CLAIM.part("log-cosh loss, coupled Monte Carlo SDE", statistic=ORDER_STATISTIC)
 def logcosh(ctx):
     """The weak error estimated directly against a coupled Euler-Maruyama path of the SDE (Richardson over
     dt = eta^2 and eta^2/2: its own bias is O(eta^4), below the order tested)."""
     runs = _logcosh_runs(ctx)
-    return _decide_order(ctx, runs, runs.estimates, "RMSprop vs its SDE on a log-cosh loss (Monte Carlo SDE)")
+    return decide_order(ctx, runs, runs.estimates, "RMSprop vs its SDE on a log-cosh loss (Monte Carlo SDE)")
 
 
 @logcosh.control(breaks="eps0 = eps eta no longer held fixed: eps keeps its value at the coarsest eta, so the runs "
@@ -93,4 +59,4 @@ def logcosh(ctx):
                         "shrinks (local order <= 0)")
 def logcosh_eps_not_scaled(ctx):
     runs = _logcosh_runs(ctx, eps_of_eta=ctx.size["etas"][0])
-    return _decide_order(ctx, runs, runs.estimates, None)
+    return decide_order(ctx, runs, runs.estimates, None)
