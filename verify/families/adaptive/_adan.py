@@ -1,56 +1,13 @@
-"""Plain loops for the Adan claims, written from the equations and sharing nothing with stochopt's rule.
+"""Plain loops and inputs for the Adan (and AdamSSM) claims, sharing nothing with stochopt's rules.
 
-``algorithm1`` is Adan's Algorithm 1 (Xie et al., arXiv 2208.06677) in the paper's convention
-(betas weight the new term), with the official code's differences as named options:
-
-    m_k = (1 - b1) m_{k-1} + b1 g_k
-    v_k = (1 - b2) v_{k-1} + b2 (g_k - g_{k-1})
-    n_k = (1 - b3) n_{k-1} + b3 [g_k + (1 - b2)(g_k - g_{k-1})]^2
-    x_{k+1} = (1 + lr lambda)^{-1} [x_k - lr (m_k + (1 - b2) v_k) / (sqrt(n_k) + eps)]
-
-``nesterov`` and ``nme`` are the two sides of the Nesterov momentum estimation (NME) identity.
-Every loop runs all replicas as one array (hyperparameters broadcast against x) and takes the
-gradient as an oracle ``grad(x, k)``.
+``nesterov`` and ``nme`` are the two sides of the Nesterov momentum estimation (NME) identity of
+Xie et al. (arXiv 2208.06677); each runs all replicas as one array (hyperparameters broadcast
+against x) and takes the gradient as an oracle ``grad(x, k)``. Adan's own plain loop (Algorithm 1,
+every convention) is the method's ground truth, ``stochopt.ground_truth.adan``.
 """
 from __future__ import annotations
 
 import numpy as np
-
-
-def algorithm1(x0, grad, steps, lr, betas, eps, weight_decay=0.0, bias_correction=False, first_grad=False,
-               decoupled=False, restart_every=None):
-    """Iterates x_0..x_steps (steps + 1, R, d) of Adan with the paper's betas ``betas``.
-
-    ``bias_correction``: divide m, v, n by 1 - (1 - b_i)^t (official code); ``first_grad``: g_{-1} = g_0
-    (official code) instead of 0 (paper); ``decoupled``: x <- (1 - lr lambda) x - lr (...) (official
-    no_prox) instead of the proximal division; ``restart_every``: zero the moments, the step count
-    and g_{-1} every N steps (official restart_opt).
-    """
-    b1, b2, b3 = betas
-    x = np.array(x0, dtype=float)
-    xs = [x.copy()]
-    for k in range(steps):
-        j = k if restart_every is None else k % restart_every          # steps since the last (re)start
-        g = grad(x, k)
-        if j == 0:
-            m, v, n = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
-            g_prev = g if first_grad else np.zeros_like(x)
-        m = (1 - b1) * m + b1 * g
-        v = (1 - b2) * v + b2 * (g - g_prev)
-        n = (1 - b3) * n + b3 * (g + (1 - b2) * (g - g_prev)) ** 2
-        if bias_correction:
-            t = j + 1
-            m_hat, v_hat, n_hat = m / (1 - (1 - b1) ** t), v / (1 - (1 - b2) ** t), n / (1 - (1 - b3) ** t)
-        else:
-            m_hat, v_hat, n_hat = m, v, n
-        step = lr * (m_hat + (1 - b2) * v_hat) / (np.sqrt(n_hat) + eps)
-        if decoupled:
-            x = (1 - lr * weight_decay) * x - step
-        else:
-            x = (x - step) / (1 + lr * weight_decay)
-        g_prev = g
-        xs.append(x.copy())
-    return np.stack(xs)
 
 
 def nesterov(x0, grad, steps, lr, momentum):
@@ -105,15 +62,9 @@ def smooth_oracle(seed, shape, noise=0.5):
     return grad
 
 
-def run_method(method, x0, grad, steps):
-    """A stochopt method's iterates (steps + 1, R, d), its buffers after each step {name: (steps, R, d)} and the
-    gradients it was given (steps, R, d)."""
-    state = method.init(np.array(x0, dtype=float))
-    xs, buffers, grads = [state.x.copy()], {}, []
-    for k in range(steps):
-        grads.append(grad(state.x, k))
-        state = method.step(state, grads[-1])
-        xs.append(state.x.copy())
-        for name, value in state.buffers.items():
-            buffers.setdefault(name, []).append(np.array(value, copy=True))
-    return np.stack(xs), {name: np.stack(v) for name, v in buffers.items()}, np.stack(grads)
+def gradient_sequence(seed, steps, shape):
+    """Stochastic gradients (steps, R, d) that drift like a field along a trajectory plus noise, so that
+    consecutive differences g_k - g_(k-1) are of every size (the terms Adan adds)."""
+    rng = np.random.default_rng([seed, 32])
+    walk = np.cumsum(0.1 * rng.standard_normal((steps,) + shape), axis=0)
+    return np.tanh(walk) + 0.5 * rng.standard_normal((steps,) + shape) * 10.0 ** rng.uniform(-2, 0, (steps, 1, 1))

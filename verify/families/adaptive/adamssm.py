@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 import stochopt
+from stochopt import ground_truth
 from verify.registry import Claim, decide
 
-from ._adan import relative_gap, run_method, smooth_oracle
+from ._adan import gradient_sequence, relative_gap
 from ._common import ADAMSSM, figure, gap_figure
 from .sizes import SIZES
 
@@ -58,10 +59,10 @@ def _pole_zero(ctx):
 
 def _second_moment(steps, g, pole, zero, corrected):
     """The second moment the update uses after each step, for gradients g (steps, d): v, or v / cv when corrected."""
-    _, buf, _ = run_method(stochopt.adamssm(lr=1e-3, betas=(0.0, BETA2), pole=pole, zero=zero,
-                                            bias_correction=corrected), np.zeros(g.shape[1:]),
-                           lambda x, k: g[k], steps)
-    return buf["v"] / buf["cv"] if corrected else buf["v"]
+    buf = ground_truth.trajectory(stochopt.adamssm(lr=1e-3, betas=(0.0, BETA2), pole=pole, zero=zero,
+                                                   bias_correction=corrected), np.zeros(g.shape[1:]), g).buffers
+    v = buf["v"][1:]                                          # after each step (index 0 is the start)
+    return v / buf["cv"][1:] if corrected else v
 
 
 def _impulse(ctx, corrected):
@@ -134,11 +135,11 @@ def _adam(ctx, zero_of):
     zero = zero_of(pole)
     s = ctx.size
     shape = (s["replicas"], s["d"])
-    grad = smooth_oracle(ctx.seed, shape)
+    grads = gradient_sequence(ctx.seed, s["steps"], shape) * 10.0 ** np.random.default_rng([ctx.seed, 53]).normal()
     x0 = np.random.default_rng([ctx.seed, 52]).standard_normal(shape)
     kw = dict(lr=1e-2, betas=(0.9, BETA2))
-    ssm, _, _ = run_method(stochopt.adamssm(pole=pole, zero=zero, **kw), x0, grad, s["steps"])
-    adam, _, _ = run_method(stochopt.adam(**kw), x0, grad, s["steps"])
+    ssm = ground_truth.trajectory(stochopt.adamssm(pole=pole, zero=zero, **kw), x0, grads).x
+    adam = ground_truth.trajectory(stochopt.adam(**kw), x0, grads).x
     per_step = [relative_gap(ssm[k], adam[k]) for k in range(s["steps"] + 1)]
     figs = [] if zero != pole else gap_figure(ctx, "AdamSSM with zeta = p against Adam",
                                               {"iterates": per_step}, TOLERANCE,

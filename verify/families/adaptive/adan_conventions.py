@@ -3,20 +3,22 @@
 Xie et al. (arXiv 2208.06677), Algorithm 1, and the official code (sail-sg/Adan, adan.py), whose
 conventions differ from the paper's by conversions: its betas are 1 - the paper's, it divides m, v,
 n by their bias corrections, starts with g_(-1) = g_0, offers decoupled decay (no_prox) and
-restarts. Each part runs ``stochopt.adan`` in one convention against an independent plain loop of
-Algorithm 1 (``_adan.algorithm1``, written from the equations with the conversion applied) on
-stochastic gradients of a smooth nonconvex function, with one stepsize and one decay per replica.
-Each control gives the plain loop the convention with the one assumption broken; the statistic
-must then equal the gap between the two plain loops (the predicted amount, in details).
+restarts. Each part runs ``stochopt.adan`` in one convention against Adan's plain loop
+(``stochopt.ground_truth.adan``: Algorithm 1 written from the paper's equations, one replica and one
+step at a time, sharing no code with the rule) on stochastic gradients whose differences g_k - g_(k-1)
+span two decades, with one stepsize and one decay per replica. Each control hands the plain loop the
+convention with one assumption broken; the statistic must then equal the gap between the two plain
+loops (the predicted amount, in details).
 """
 from __future__ import annotations
 
 import numpy as np
 
 import stochopt
+from stochopt import ground_truth
 from verify.registry import Claim, decide
 
-from ._adan import algorithm1, relative_gap, run_method, smooth_oracle
+from ._adan import gradient_sequence, relative_gap
 from ._common import ADAN, gap_figure
 from .sizes import SIZES
 
@@ -40,16 +42,16 @@ _STATISTIC = ("max over steps and replicas of ||x_k - x_k^loop||_inf / max(||x_k
 
 
 def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
-    """stochopt.adan(**method_kw) against algorithm1(**loop_kw); a control replaces loop_kw by broken_kw."""
+    """stochopt.adan(**method_kw) against ground_truth.adan(**loop_kw); a control replaces loop_kw by broken_kw."""
     s = ctx.size
     rng = np.random.default_rng([ctx.seed, 40])
     shape = (s["replicas"], s["d"])
     lr = rng.uniform(0.005, 0.05, size=s["replicas"])
     wd = rng.uniform(0.0, 0.1, size=s["replicas"])
     x0 = rng.standard_normal(shape)
-    grad = smooth_oracle(ctx.seed, shape)
-    xs, _, _ = run_method(stochopt.adan(lr=lr, weight_decay=wd, eps=1e-8, **method_kw), x0, grad, s["steps"])
-    loop = lambda kw: algorithm1(x0, grad, s["steps"], lr[:, None], eps=1e-8, weight_decay=wd[:, None], **kw)
+    grads = gradient_sequence(ctx.seed, s["steps"], shape)
+    xs = ground_truth.trajectory(stochopt.adan(lr=lr, weight_decay=wd, eps=1e-8, **method_kw), x0, grads).x
+    loop = lambda kw: ground_truth.adan(x0, grads, lr=lr, eps=1e-8, weight_decay=wd, **kw).x   # noqa: E731
     truth = loop(loop_kw)
     per_step = [relative_gap(xs[k], truth[k]) for k in range(s["steps"] + 1)]
     details = {"max_relative_gap": max(per_step), "stochopt": {k: str(v) for k, v in method_kw.items()},
@@ -66,8 +68,8 @@ def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
     return decide(max(per_step), TOLERANCE, "lower", details=details, figures=figs)
 
 
-_PAPER_LOOP = dict(betas=PAPER)
-_OFFICIAL_LOOP = dict(betas=PAPER, bias_correction=True, first_grad=True)
+_PAPER_LOOP = dict(convention="paper", betas=PAPER)
+_OFFICIAL_LOOP = dict(convention="paper", betas=PAPER, bias_correction=True, prev_grad="first")
 
 
 @CLAIM.part("paper convention", statistic=_STATISTIC)
@@ -79,7 +81,7 @@ def paper(ctx):
 @paper.control(breaks="g_(-1) = g_0 in the loop instead of the paper's 0: the first v and n differ by b2 g_0, so "
                       "the iterates part by the gap between the two loops (predicted_gap)")
 def paper_first_grad(ctx):
-    return _compare(ctx, dict(convention="paper", betas=PAPER), _PAPER_LOOP, dict(_PAPER_LOOP, first_grad=True))
+    return _compare(ctx, dict(convention="paper", betas=PAPER), _PAPER_LOOP, dict(_PAPER_LOOP, prev_grad="first"))
 
 
 @CLAIM.part("official convention", statistic=_STATISTIC)
@@ -97,14 +99,14 @@ def official_unconverted(ctx):
 
 @CLAIM.part("decoupled decay (no_prox)", statistic=_STATISTIC)
 def decoupled(ctx):
-    return _compare(ctx, dict(betas=tuple(1 - b for b in PAPER), no_prox=True), dict(_OFFICIAL_LOOP, decoupled=True),
+    return _compare(ctx, dict(betas=tuple(1 - b for b in PAPER), no_prox=True), dict(_OFFICIAL_LOOP, no_prox=True),
                     title="stochopt.adan (no_prox) vs Algorithm 1 with decoupled decay")
 
 
 @decoupled.control(breaks="the proximal decay x/(1 + lr lambda) in the loop instead of (1 - lr lambda) x: the two "
                           "differ by O((lr lambda)^2 x) per step (gap = predicted_gap)")
 def decoupled_prox(ctx):
-    return _compare(ctx, dict(betas=tuple(1 - b for b in PAPER), no_prox=True), dict(_OFFICIAL_LOOP, decoupled=True),
+    return _compare(ctx, dict(betas=tuple(1 - b for b in PAPER), no_prox=True), dict(_OFFICIAL_LOOP, no_prox=True),
                     _OFFICIAL_LOOP)
 
 

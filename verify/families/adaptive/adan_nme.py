@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 import stochopt
+from stochopt import ground_truth
 from verify.registry import Claim, decide
 
-from ._adan import nesterov, nme, relative_gap, run_method, smooth_oracle
+from ._adan import gradient_sequence, nesterov, nme, relative_gap, smooth_oracle
 from ._common import ADAN, gap_figure
 from .sizes import SIZES
 
@@ -75,22 +76,22 @@ def lemma_first_grad(ctx):
 def _adan_buffers(ctx, prev_grad):
     shape, lr, b, x0 = _setup(ctx)
     steps = ctx.size["steps"]
-    grad = smooth_oracle(ctx.seed, shape)
-    gaps, worst, predicted = {}, 0.0, None
+    g = gradient_sequence(ctx.seed, steps, shape)
+    g_before = np.concatenate([np.zeros((1,) + shape), g[:-1]])         # g_(-1) = 0
+    gaps, worst = {}, 0.0
     conventions = {"paper": dict(convention="paper", betas=(b, b, 0.01), bias_correction=False),
                    "official": dict(betas=(1 - b, 1 - b, 0.99), bias_correction=False)}
     for name, kw in conventions.items():
-        _, buf, g = run_method(stochopt.adan(lr=lr[:, 0], eps=1e-8, prev_grad=prev_grad, **kw), x0, grad, steps)
-        g_before = np.concatenate([np.zeros((1,) + shape), g[:-1]])     # g_(-1) = 0
+        buf = ground_truth.trajectory(stochopt.adan(lr=lr[:, 0], eps=1e-8, prev_grad=prev_grad, **kw), x0, g).buffers
         mbar, momentum = np.zeros(shape), 1 - b
         target = []
         for k in range(steps):                                         # NME momentum of the same gradients
             mbar = momentum * mbar + g[k] + momentum * (g[k] - g_before[k])
             target.append(b * mbar)
-        direction = buf["m"] + (1 - b) * buf["v"]
+        direction = buf["m"][1:] + (1 - b) * buf["v"][1:]                 # the buffers after each step
         gaps[name] = [relative_gap(direction[k], target[k]) for k in range(steps)]
         worst = max(worst, max(gaps[name]))
-        predicted = relative_gap(b * g[0], b * (2 - b) * g[0])        # with g_(-1) = g_0, k = 0: b g0, not b(2-b) g0
+    predicted = relative_gap(b * g[0], b * (2 - b) * g[0])            # with g_(-1) = g_0, k = 0: b g0, not b(2-b) g0
     return worst, gaps, b, predicted
 
 
