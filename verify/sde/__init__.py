@@ -3,8 +3,9 @@
 - ``verify.sde.paths``: the RMSprop and Adam SDEs (one Euler-Maruyama step each) and a batched
   integrator;
 - ``verify.sde.moments``: their exact first two moments on a separable quadratic;
-- ``verify.sde.monte_carlo``: E L(x_k) of the discrete methods by Monte Carlo, with a control
-  variate (quadratics) or a coupled SDE reference (any smooth loss);
+- ``verify.sde.monte_carlo``: E L(x_k) of the discrete methods by Monte Carlo, with a companion
+  path: a control variate (``verify.sde.shadows``, quadratics) or a coupled SDE reference (any
+  smooth loss);
 - ``verify.sde.scaling``: the SDE scaling, the square-root and linear rules, SVAG.
 
 The SDE forms were re-derived from the discrete updates, not copied from the paper's theorem
@@ -20,13 +21,13 @@ scale sigma ~ 1/sqrt(batch) is a ``GradientNoise``.
 (array([1.      , 0.367879]), array([0.      , 0.432332]))
 """
 from .moments import adam_sde_moments, quadratic_loss, rmsprop_sde_moments, sgd_sde_moments
-from .monte_carlo import (AdamShadow, CoupledSDE, GradientNoise, LossCurve, RMSpropShadow, diagonal_noise,
-                          expected_loss, loss_and_gradient)
+from .monte_carlo import CoupledSDE, GradientNoise, LossCurve, diagonal_noise, expected_loss, loss_and_gradient
 from .paths import AdamSDE, RMSpropSDE, euler_maruyama
+from .shadows import AdamShadow, RMSpropShadow
 from .scaling import (discrete_from_sde, linear_scaling, sde_from_discrete, sqrt_scaling, svag_adaptive,
                       svag_coefficients, svag_sgd)
 
 __all__ = ["RMSpropSDE", "AdamSDE", "euler_maruyama", "rmsprop_sde_moments", "adam_sde_moments",
            "sgd_sde_moments", "quadratic_loss", "GradientNoise", "RMSpropShadow", "AdamShadow", "CoupledSDE",
-           "LossCurve", "expected_loss", "diagonal_noise", "loss_and_gradient", "discrete_from_sde", "sde_from_discrete",
-           "sqrt_scaling", "linear_scaling", "svag_coefficients", "svag_adaptive", "svag_sgd"]
+           "LossCurve", "expected_loss", "diagonal_noise", "loss_and_gradient", "discrete_from_sde",
+           "sde_from_discrete", "sqrt_scaling", "linear_scaling", "svag_coefficients", "svag_adaptive", "svag_sgd"]

@@ -25,7 +25,8 @@ CLAIM = Claim(
               "whatever the gradient scale, and hence never stalls: on a mu-PL quadratic with lr <= 1/L, "
               "(f_k - f*)/(f_0 - f*) <= (1 - mu lr delta)^k at every k, even from starts with gradients of 1e2..1e5.",
     source=GCLIP + ", definition of delta-GClip (the PL rate from h >= lr delta is our derivation)",
-    assumptions=["delta > 0", "global l2 norm of the whole gradient", "f mu-PL and L-smooth, lr <= 1/L (no-stall part)"],
+    assumptions=["delta > 0", "global l2 norm of the whole gradient",
+                 "f mu-PL and L-smooth, lr <= 1/L (no-stall part)"],
     reconstructed="the linear-rate consequence of h >= lr delta (derived here, not a statement of the paper)",
     sizes=SIZES["delta-gclip-step-factor"],
 )
@@ -66,7 +67,8 @@ def bounds(ctx):
     ax.legend(fontsize=7)
     return decide(violations, 0, "lower", details={"violations": violations, "samples": int(h.size),
                                                     "min_h_over_lr": float(h.min()), "max_h_over_lr": float(h.max())},
-                  figures=ctx.figures((fig, "passing: every point lies between the dashed (delta) and dotted (1) lines")))
+                  figures=ctx.figures((fig, "passing: every point lies between the dashed (delta) and dotted (1) "
+                                            "lines")))
 
 
 @bounds.control(breaks="delta = 0 (plain clipping): h = lr gamma/||g|| falls below lr delta exactly when "

@@ -28,7 +28,8 @@ CLAIM = Claim(
     source=GCLIP + " (the wide-network regime; reconstructed on a two-layer example)",
     assumptions=["NTK parametrization 1/sqrt(width), first layer trained, output signs fixed",
                  "width x d_in >= n (the network can interpolate)", "full batch, inputs on the unit sphere"],
-    reconstructed="the experimental setting (a two-layer network, first layer trained) standing for the paper's deep nets",
+    reconstructed="the experimental setting (a two-layer network, first layer trained) standing for the paper's "
+                  "deep networks",
     sizes=SIZES["delta-gclip-wide-networks"],
 )
 
@@ -92,9 +93,9 @@ def _displacement(ctx, scaling):
     return fit, disp, widths
 
 
-_DISP_STAT = ("exponent of ||W_T - W_0||/||W_0|| against width (least squares in log-log over the widths, 99% bootstrap "
-              "interval over initialisations); lower is good; threshold -0.3 = the theory's -1/2 plus the stated "
-              "pre-asymptotic margin 0.2")
+_DISP_STAT = ("exponent of ||W_T - W_0||/||W_0|| against width (least squares in log-log over the widths, 99% "
+              "bootstrap interval over initialisations); lower is good; threshold -0.3 = the theory's -1/2 plus "
+              "the stated pre-asymptotic margin 0.2")
 
 
 @CLAIM.part("displacement ~ width^(-1/2)", statistic=_DISP_STAT)

@@ -76,8 +76,9 @@ def _decide(ctx, eps):
         per_level[f"label noise {noise}"] = {"gap_far_minus_diagonal": gap, "fraction_with_gap_>=_1": fractions[-1],
                                              "median_spike": np.median(sp, axis=0)}
         if noise == NOISE_LEVELS[1] and eps < 1e-3:
-            figs = ctx.figures((_figure(np.median(sp, axis=0)), "passing: the far upper-right cells (beta2 >> beta1) are "
-                                "bright, the diagonal cells beta1 = beta2 dark"))
+            figs = ctx.figures((_figure(np.median(sp, axis=0)),
+                                "passing: the far upper-right cells (beta2 >> beta1) are bright, the diagonal cells "
+                                "beta1 = beta2 dark"))
     return decide(min(fractions), 0.5, "higher", details={"levels": per_level, "beta1": B1, "beta2": B2, "eps": eps},
                   figures=figs)
 

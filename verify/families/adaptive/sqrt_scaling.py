@@ -84,7 +84,8 @@ def misalignment(runs, kappas, rng=None):
         return c.samples[:, rng.integers(0, c.samples.shape[1], c.samples.shape[1])].mean(axis=1) + c.shift
 
     base = estimate(runs[("base", 1)][0])
-    return {key: float(np.max(np.abs(estimate(c) - base)) / base[0]) for key, (c, _) in runs.items() if key[0] != "base"}
+    return {key: float(np.max(np.abs(estimate(c) - base)) / base[0])
+            for key, (c, _) in runs.items() if key[0] != "base"}
 
 
 def comparison(D, kappa):
@@ -138,23 +139,24 @@ def _figure(runs, kappas, sigma0):
             ax.plot(frac, c.estimate, {"sqrt": "-", "linear": ":", "none": "--"}[name], label=f"{name}, batch {kappa}")
     ax.set_yscale("log")
     ax.legend(fontsize=6)
-    return fig, "passing: the solid sqrt-rule curves lie on the black base curve; dotted (linear) and dashed (none) do not"
+    return fig, ("passing: the solid sqrt-rule curves lie on the black base curve; dotted (linear) and dashed (none) "
+                 "do not")
 
 
 @CLAIM.part("aligned in the noise-dominated regime",
             statistic="worst over the judged (noise level, kappa) of max(D_sqrt/0.1, 4 D_sqrt/min(D_linear, D_none)), "
-                      "D = max_t |E L_rule(t) - E L_base(t)| / E L_base(0); judged: the batch-1 run and the batch-kappa "
-                      "sqrt run both noise-dominated (measured noise-to-signal >= 10 at every recorded point); 99% "
-                      "replica-bootstrap interval; lower is good; threshold 1 (stated tolerances: aligned within 10% "
+                      "D = max_t |E L_rule(t) - E L_base(t)| / E L_base(0); judged: the batch-1 run and the "
+                      "batch-kappa sqrt run both noise-dominated (measured noise-to-signal >= 10 at every recorded "
+                      "point); 99% replica-bootstrap interval; lower is good; threshold 1 (stated tolerances: aligned within 10% "
                       "of the initial loss, 4 times closer than the alternatives); comparisons out of the regime are "
                       "reported (details.comparisons), not judged")
 def aligned(ctx):
     return _experiment(ctx, ctx.size["noise_levels"], "noise-dominated")
 
 
-@aligned.control(breaks="the signal-dominated regime (sigma0 = 0.01, noise-to-signal 0.004 at the start): the gradient, "
-                        "not the noise, drives each run, which is nearly deterministic Adam; its path depends on "
-                        "lr x steps, which the linear rule keeps and the sqrt rule divides by sqrt(kappa): the linear "
-                        "curves align better than the sqrt ones and the statistic exceeds 4 (> 1)")
+@aligned.control(breaks="the signal-dominated regime (sigma0 = 0.01, noise-to-signal 0.004 at the start): the "
+                        "gradient, not the noise, drives each run, which is nearly deterministic Adam; its path "
+                        "depends on lr x steps, which the linear rule keeps and the sqrt rule divides by sqrt(kappa): "
+                        "the linear curves align better than the sqrt ones and the statistic exceeds 4 (> 1)")
 def aligned_signal_dominated(ctx):
     return _experiment(ctx, (0.01,), "signal-dominated")
