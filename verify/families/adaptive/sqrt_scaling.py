@@ -147,9 +147,9 @@ def _figure(runs, kappas, sigma0):
             statistic="worst over the judged (noise level, kappa) of max(D_sqrt/0.1, 4 D_sqrt/min(D_linear, D_none)), "
                       "D = max_t |E L_rule(t) - E L_base(t)| / E L_base(0); judged: the batch-1 run and the "
                       "batch-kappa sqrt run both noise-dominated (measured noise-to-signal >= 10 at every recorded "
-                      "point); 99% replica-bootstrap interval; lower is good; threshold 1 (stated tolerances: aligned within 10% "
-                      "of the initial loss, 4 times closer than the alternatives); comparisons out of the regime are "
-                      "reported (details.comparisons), not judged")
+                      "point); 99% replica-bootstrap interval; lower is good; threshold 1 (stated tolerances: "
+                      "aligned within 10% of the initial loss, 4 times closer than the alternatives); comparisons "
+                      "out of the regime are reported (details.comparisons), not judged")
 def aligned(ctx):
     return _experiment(ctx, ctx.size["noise_levels"], "noise-dominated")
 
