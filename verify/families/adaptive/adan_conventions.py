@@ -19,7 +19,7 @@ from stochopt import ground_truth
 from verify.registry import Claim, decide
 
 from ._adan import gradient_sequence, relative_gap
-from ._common import ADAN, gap_figure
+from ._common import ADAN, gap_figure, per_run
 from .sizes import SIZES
 
 CLAIM = Claim(
@@ -41,27 +41,43 @@ _STATISTIC = ("max over steps and replicas of ||x_k - x_k^loop||_inf / max(||x_k
               "and the plain loop of Algorithm 1; lower is good; threshold 1e-10 (rounding, a stated tolerance)")
 
 
-def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
-    """stochopt.adan(**method_kw) against ground_truth.adan(**loop_kw); a control replaces loop_kw by broken_kw."""
+@per_run
+def _inputs(ctx):
+    """Per-replica stepsizes and decays, x0 and the gradient sequence of a run."""
     s = ctx.size
     rng = np.random.default_rng([ctx.seed, 40])
     shape = (s["replicas"], s["d"])
     lr = rng.uniform(0.005, 0.05, size=s["replicas"])
     wd = rng.uniform(0.0, 0.1, size=s["replicas"])
-    x0 = rng.standard_normal(shape)
-    grads = gradient_sequence(ctx.seed, s["steps"], shape)
-    xs = ground_truth.trajectory(stochopt.adan(lr=lr, weight_decay=wd, eps=1e-8, **method_kw), x0, grads).x
-    loop = lambda kw: ground_truth.adan(x0, grads, lr=lr, eps=1e-8, weight_decay=wd, **kw).x   # noqa: E731
-    truth = loop(loop_kw)
-    per_step = [relative_gap(xs[k], truth[k]) for k in range(s["steps"] + 1)]
+    return lr, wd, rng.standard_normal(shape), gradient_sequence(ctx.seed, s["steps"], shape)
+
+
+@per_run
+def _iterates(ctx, which, items):
+    """Iterates (steps + 1, R, d) of stochopt.adan ("method") or of its ground-truth loop ("loop") with the
+    keyword arguments ``items``; memoised, so a control does not rerun what its check ran."""
+    lr, wd, x0, grads = _inputs(ctx)
+    if which == "method":
+        return ground_truth.trajectory(stochopt.adan(lr=lr, weight_decay=wd, eps=1e-8, **dict(items)), x0, grads).x
+    return ground_truth.adan(x0, grads, lr=lr, eps=1e-8, weight_decay=wd, **dict(items)).x
+
+
+def _gaps(a, b):
+    return [relative_gap(a[k], b[k]) for k in range(a.shape[0])]
+
+
+def _compare(ctx, method_kw, loop_kw, broken_kw=None, title=None):
+    """stochopt.adan(**method_kw) against ground_truth.adan(**loop_kw); a control replaces loop_kw by broken_kw."""
+    xs = _iterates(ctx, "method", tuple(sorted(method_kw.items())))
+    truth = _iterates(ctx, "loop", tuple(sorted(loop_kw.items())))
+    per_step = _gaps(xs, truth)
     details = {"max_relative_gap": max(per_step), "stochopt": {k: str(v) for k, v in method_kw.items()},
                "loop": {k: str(v) for k, v in loop_kw.items()}}
     if broken_kw is not None:
-        broken = loop(broken_kw)
-        gap = max(relative_gap(xs[k], broken[k]) for k in range(s["steps"] + 1))
-        predicted = max(relative_gap(truth[k], broken[k]) for k in range(s["steps"] + 1))
+        broken = _iterates(ctx, "loop", tuple(sorted(broken_kw.items())))
+        gap = max(_gaps(xs, broken))
         details.update(max_relative_gap=gap, loop={k: str(v) for k, v in broken_kw.items()},
-                       predicted_gap=predicted)
+                       predicted_gap=max(_gaps(truth, broken)))
         return decide(gap, TOLERANCE, "lower", details=details)
     figs = gap_figure(ctx, title, {"stochopt.adan vs the plain loop": per_step}, TOLERANCE,
                       "passing: the gap stays at rounding level, below the dashed line, for the whole run")

@@ -27,6 +27,7 @@ CLAIM = Claim(
     sizes=SIZES["rmsprop-sde-weak-error"],
 )
 
+
 @CLAIM.part("quadratic, exact SDE moments", statistic=ORDER_STATISTIC)
 def quadratic(ctx):
     """E L(x_k) with a control variate; E L(X(t)) from the SDE's closed-form OU moments."""
