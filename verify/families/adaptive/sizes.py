@@ -35,9 +35,9 @@ SIZES.update({
 })
 SIZES.update({
     "sqrt-scaling": {"quick": {"noise_levels": [1.0, 2.0, 4.0], "d": 5, "replicas": 2000, "kappas": [4, 16],
-                               "points": 8, "bootstrap": 200},
+                               "T": 1.28, "points": 8, "bootstrap": 200},
                      "full": {"noise_levels": [0.5, 1.0, 2.0, 4.0, 8.0], "d": 5, "replicas": 8000,
-                              "kappas": [4, 16, 64], "points": 16, "bootstrap": 400}},
+                              "kappas": [4, 16, 64], "T": 1.28, "points": 8, "bootstrap": 400}},
 })
 SIZES.update({
     "svag": {"quick": {"ls": [1, 2, 4], "T": 1.28, "d": 10, "n_times": 8, "replicas": 2000},

@@ -51,17 +51,21 @@ RULES = {"sqrt": lambda hp, k: sde.sqrt_scaling(hp, k), "linear": lambda hp, k: 
 
 
 @per_run
-def curves(ctx, sigma0, d, replicas, kappas, n_points):
-    """E L curves (samples (n_points + 1, R) per run) of the base run and every (rule, kappa), and the base
-    run's noise-to-signal ratio at its recorded points."""
+def curves(ctx, sigma0, d, replicas, kappas, n_points, T):
+    """E L curves (samples (n_points + 1, R) per run) of the base run and every (rule, kappa), and each run's
+    noise-to-signal ratio at its recorded points. Every run records at the same fractions j/n_points of the
+    sample budget, exactly: T / eta^2 must be divisible by n_points x kappa."""
     p = problems.get("noisy-quadratic", hessian=[1.0] * d, noise_cov=1.0, x0=[X0] * d)
     h = sde.discrete_from_sde(ETA, sigma0, EPS0, C2, C1)
     base = {"lr": ETA, "betas": (h["beta1"], h["beta2"]), "eps": h["eps"], "batch_size": 1,
-            "steps": int(round(1.0 / ETA ** 2))}
+            "steps": int(round(T / ETA ** 2))}
+    if any(base["steps"] % (n_points * k) for k in kappas):
+        raise ValueError(f"T / eta^2 = {base['steps']} steps must be divisible by points x kappa for kappa in "
+                         f"{kappas}, points = {n_points}: otherwise the curves are read at different fractions")
 
     def run(hp, stream):
         noise = sde.GradientNoise(h["sigma"] / np.sqrt(hp["batch_size"]))       # sigma ~ 1/sqrt(batch)
-        rec = [int(round(j * hp["steps"] / n_points)) for j in range(n_points + 1)]
+        rec = [j * hp["steps"] // n_points for j in range(n_points + 1)]
         opt = stochopt.adam(lr=hp["lr"], betas=hp["betas"], eps=hp["eps"])
         shadow = lambda x: sde.AdamShadow(p, x, noise, hp["lr"], hp["betas"], hp["eps"])  # noqa: E731
         signal = []
@@ -108,7 +112,7 @@ def _experiment(ctx, sigma0s, wanted):
     rng = np.random.default_rng([ctx.seed, 70])
     judged, report, figs = [], {}, []
     for sigma0 in sigma0s:
-        runs = curves(ctx, sigma0, s["d"], s["replicas"], kappas, s["points"])
+        runs = curves(ctx, sigma0, s["d"], s["replicas"], kappas, s["points"], s["T"])
         D = misalignment(runs, kappas)
         boots = [misalignment(runs, kappas, rng) for _ in range(s["bootstrap"])]
         for kappa in kappas:
