@@ -21,15 +21,17 @@ SIZES.update({
     "adan-nme-identity": {"quick": {"replicas": 16, "d": 5, "steps": 200},
                           "full": {"replicas": 64, "d": 10, "steps": 2000}},
     "adan-conventions": {"quick": {"replicas": 8, "d": 6, "steps": 300, "restart_every": 50},
-                         "full": {"replicas": 32, "d": 20, "steps": 3000, "restart_every": 250}},
+                         "full": {"replicas": 16, "d": 20, "steps": 2000, "restart_every": 250}},
 })
 SIZES.update({
     "adamssm-reductions": {"quick": {"replicas": 8, "d": 5, "steps": 200, "impulse_steps": 200, "dc_steps": 100},
                            "full": {"replicas": 32, "d": 20, "steps": 2000, "impulse_steps": 1000, "dc_steps": 1000}},
 })
 SIZES.update({
-    "delta-gclip-step-factor": {"quick": {"replicas": 256, "d": 6, "steps": 50, "stall_steps": 2000},
-                                "full": {"replicas": 2048, "d": 20, "steps": 200, "stall_steps": 20000}},
+    "delta-gclip-step-factor": {"quick": {"replicas": 256, "d": 6, "steps": 50, "stall_replicas": 128,
+                                          "stall_steps": 2000},
+                                "full": {"replicas": 2048, "d": 20, "steps": 200, "stall_replicas": 512,
+                                         "stall_steps": 20000}},
     "delta-gclip-wide-networks": {"quick": {"widths": [64, 256, 1024], "steps": 600, "inits": 4},
                                   "full": {"widths": [64, 256, 1024, 4096], "steps": 1500, "inits": 8}},
 })
