@@ -23,7 +23,7 @@ import difflib
 import inspect
 
 from ._base import FiniteSum, Problem
-from . import artifacts, classic, finite_sums, mlp, noisy, scalable, smooth
+from . import artifacts, classic, finite_sums, mlp, noisy, noisy_logcosh, scalable, smooth, two_layer
 
 __all__ = ["Problem", "FiniteSum", "get", "names", "table", "canonical_name", "REGISTRY"]
 
@@ -58,7 +58,9 @@ REGISTRY = {
     "quadratic": finite_sums.Quadratic,
     "logistic": finite_sums.Logistic,
     "noisy-quadratic": noisy.NoisyQuadratic,
+    "noisy-logcosh": noisy_logcosh.NoisyLogCosh,
     "relu-mlp": mlp.ReluMLP,
+    "two-layer-relu": two_layer.TwoLayerReLU,
     "artifact-relu-difference": artifacts.ReluDifference,
     "artifact-zero": artifacts.ReluZero,
     "artifact-shifted-quadratic": artifacts.ShiftedQuadratic,

@@ -78,6 +78,14 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _where(claim) -> str:
+    """The function of a one-part (transitional) claim, or the module and parts of a contract-v2 claim."""
+    fn = getattr(claim, "fn", None)
+    if fn is not None:
+        return f"`{fn.__module__}.{fn.__name__}`"
+    return f"`{claim.module}` (parts: {_cell('; '.join(p.name for p in claim.parts))})"
+
+
 def render() -> str:
     sys.path.insert(0, ROOT)
     import verify
