@@ -11,7 +11,7 @@ import pytest
 import problems
 from stochopt import directions, schedules
 from verify import experiments as E
-from verify.families import gsgd
+from verify.families import _gsgd_old as gsgd
 
 
 # ------------------------------------------------------------------- statistics helpers

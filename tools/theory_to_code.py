@@ -25,45 +25,45 @@ GSGD_ROWS = [
     ("1", "Single timescale, full batch, diminishing steps: H = f + phi(m)/tau decreases up to vanishing noise "
           "(heavy-ball, sign, normalized, clipped directions)",
      "gsgd.single-timescale.lyapunov",
-     "`verify.families.gsgd.lyapunov_experiment`, `verify.experiments.lyapunov_run`",
+     "`verify.families._gsgd_old.lyapunov_experiment`, `verify.experiments.lyapunov_run`",
      "H on an ODE-time grid; summed increases / total decrease; `verify.experiments.median_ci`"),
     ("2", "||m_k|| -> 0 and a Goldstein stationarity measure of x_k -> 0 (minibatch noise)",
      "gsgd.single-timescale.stationarity",
-     "`verify.families.gsgd.stationarity_experiment`, `verify.experiments.stationarity_run`",
+     "`verify.families._gsgd_old.stationarity_experiment`, `verify.experiments.stationarity_run`",
      "`verify.measures.goldstein` (min-norm point `verify.measures.min_norm_point`); "
      "`verify.experiments.log_slope`"),
     ("3", "f(x_k) converges: the oscillation over the last 10% shrinks as the horizon doubles",
      "gsgd.value-convergence",
-     "`verify.families.gsgd.value_experiment`, `verify.experiments.oscillation_run`",
+     "`verify.families._gsgd_old.value_experiment`, `verify.experiments.oscillation_run`",
      "max - min of f over [0.9K, K]; `verify.experiments.log_slope`"),
     ("4", "Two timescales (eta/theta -> 0): ||m_k - grad f(x_k)|| -> 0 at differentiable points; stationarity",
      "gsgd.two-timescale",
-     "`verify.families.gsgd.two_timescale_experiment`, `verify.experiments.two_timescale_run`",
+     "`verify.families._gsgd_old.two_timescale_experiment`, `verify.experiments.two_timescale_run`",
      "relative fast error (`verify.tracking.MomentumRecorder`); `verify.experiments.geomean_ci`, "
      "`log_slope`; `verify.measures.goldstein`"),
     ("5", "ODE tracking: D_T(t) -> 0 (diminishing steps) and D_T shrinks with eta (constant steps)",
      "gsgd.ode-tracking",
-     "`verify.families.gsgd.tracking_experiment`, `verify.experiments.tracking_run`",
+     "`verify.families._gsgd_old.tracking_experiment`, `verify.experiments.tracking_run`",
      "`verify.tracking.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
     ("6", "Random x_0 and random stepsizes: no artifact point (trap rate 0), Clarke-stationary limits; "
           "sum-rule example; float caveat (exact kink hits)",
      "gsgd.random-stepsizes.clarke",
-     "`verify.families.gsgd.traps_experiment`, `verify.experiments.trap_run`, `verify.experiments.mlp_kink_run`",
+     "`verify.families._gsgd_old.traps_experiment`, `verify.experiments.trap_run`, `verify.experiments.mlp_kink_run`",
      "`problems` artifact zoo `in_artifact_set`; `verify.measures.clarke_distance`; "
      "`verify.experiments.binomial_upper`; `ReluMLP.preactivation_zero_count`"),
     ("7", "The stepsize conditions of every schedule used in claims 1-6 (sympy; randomized: envelope)",
      "gsgd.schedule-conditions",
-     "`verify.families.gsgd.schedule_conditions_experiment`, `verify.families.gsgd.claim_schedules`",
+     "`verify.families._gsgd_old.schedule_conditions_experiment`, `verify.families._gsgd_old.claim_schedules`",
      "`verify.symbolic.check_schedule`, `verify.symbolic.ratio_vanishing`"),
     ("8", "Boundedness: for coercive f and small initial steps, sup_k ||x_k|| stays bounded; largest such step",
      "gsgd.boundedness",
-     "`verify.families.gsgd.boundedness_experiment`, `verify.experiments.boundedness_run`",
+     "`verify.families._gsgd_old.boundedness_experiment`, `verify.experiments.boundedness_run`",
      "growth sup_k ||x_k|| / max ||x_0|| per seed and initial step"),
     ("1.3", "The methods as instances (heavy ball, Signum, Lion, normalized, clipped) pass claims 1 and 2",
      "gsgd.methods",
-     "`verify.families.gsgd.methods_experiment` (calls the experiments of claims 1 and 2), "
+     "`verify.families._gsgd_old.methods_experiment` (calls the experiments of claims 1 and 2), "
      "`verify.experiments.build_method`",
-     "table of verdicts; planted control `verify.families.gsgd.NotDescent`"),
+     "table of verdicts; planted control `verify.families._gsgd_old.NotDescent`"),
 ]
 
 FAMILY_TITLES = {

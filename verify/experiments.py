@@ -6,13 +6,8 @@ module turns those numbers into verdicts and figures. The pieces a planted-mista
 to swap are keyword arguments: the ``direction`` (e.g. a select that is not a subgradient), the
 ``tau_H`` used in the Lyapunov function, the schedules.
 
-Statistics helpers:
-
-- ``log_slope(sizes, values)``: slope of log(mean over replicas) against log(size), with a
-  bootstrap interval over replicas (robust to replicas whose value is exactly 0, unlike a fit of
-  per-replica logarithms);
-- ``median_ci(samples)``: median with a percentile-bootstrap interval;
-- ``binomial_upper(k, n)``: the exact (Clopper-Pearson) upper confidence bound of a rate.
+Being dismantled (issue 12): the statistics moved to ``verify.stats`` and the method factories to
+``verify.families.gsgd._common``; they are re-exported here until every claim has moved.
 
 >>> import numpy as np
 >>> sizes = np.array([100.0, 200.0, 400.0, 800.0])
@@ -32,6 +27,9 @@ import numpy as np
 import stochopt
 from stochopt import directions as _directions
 from stochopt import schedules
+
+from .families.gsgd import _common
+from .stats import SlopeFit, binomial_lower, binomial_upper, geomean_ci, log_slope, median_ci  # noqa: F401
 
 __all__ = [
     "SlopeFit",
@@ -62,194 +60,48 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------------------ statistics
-@dataclass
-class SlopeFit:
-    """Least-squares slope of log(center) against log(size) with a bootstrap interval.
-
-    center : (n_sizes,) mean over replicas of the values at each size.
-    """
-
-    slope: float
-    ci: tuple
-    sizes: np.ndarray
-    center: np.ndarray
-    level: float = 0.95
-
-    @property
-    def statistic(self) -> float:
-        return self.slope
-
-
-def _ls_slopes(logx, logy):
-    """Slopes of rows of logy (..., n) against logx (n,)."""
-    xc = logx - logx.mean()
-    return np.sum((logy - logy.mean(axis=-1, keepdims=True)) * xc, axis=-1) / np.sum(xc * xc)
-
-
-def log_slope(sizes, values, level: float = 0.95, n_boot: int = 1000, seed: int = 0,
-              floor: float = 1e-12, center: str = "mean") -> SlopeFit:
-    """Slope of log(mean_r values[:, r]) against log(sizes); bootstrap over replicas (columns).
-
-    ``values`` is (n_sizes, R) with non-negative entries; NaN columns (diverged replicas) are dropped.
-    Centers below ``floor`` (a measure that reached 0 to solver precision) are raised to it.
-    ``center="median"`` uses the median over replicas instead of the mean, ``"geomean"`` the
-    geometric mean (both robust to rare outliers; the geometric mean also has a stable bootstrap).
-
-    >>> import numpy as np
-    >>> log_slope([1.0, 2.0, 4.0], np.array([[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]])).slope
-    -1.0
-    """
-    sizes = np.asarray(sizes, dtype=float)
-    V = np.asarray(values, dtype=float)
-    V = V[:, np.all(np.isfinite(V), axis=0)]
-    if V.shape[1] < 2:
-        return SlopeFit(float("nan"), (float("nan"), float("nan")), sizes, np.full(sizes.shape, np.nan), level)
-    if center not in ("mean", "median", "geomean"):
-        raise ValueError(f"center must be 'mean', 'median' or 'geomean'; got {center!r}")
-    if center == "geomean":
-        V = np.log(np.maximum(V, floor))
-        reduce = lambda a, axis: np.exp(np.mean(a, axis=axis))  # noqa: E731
-    else:
-        reduce = np.mean if center == "mean" else np.median
-    logx = np.log(sizes)
-    mid = reduce(V, axis=1)
-    slope = float(_ls_slopes(logx, np.log(np.maximum(mid, floor))))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, V.shape[1], size=(int(n_boot), V.shape[1]))
-    boot = reduce(V[:, idx], axis=2).T  # (n_boot, n_sizes)
-    slopes = _ls_slopes(logx, np.log(np.maximum(boot, floor)))
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(slopes, [alpha, 1 - alpha])
-    return SlopeFit(slope, (float(lo), float(hi)), sizes, mid, level)
-
-
-def median_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0):
-    """(median, (low, high)): percentile bootstrap of the median of a 1-D sample.
-
-    >>> m, (lo, hi) = median_ci(np.arange(21.0))
-    >>> m, lo <= 10.0 <= hi
-    (10.0, True)
-    """
-    a = np.asarray(samples, dtype=float).ravel()
-    rng = np.random.default_rng(seed)
-    boot = np.median(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1)
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
-    return float(np.median(a)), (float(lo), float(hi))
-
-
-def geomean_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0, floor: float = 1e-300):
-    """(geometric mean, (low, high)): percentile bootstrap of exp(mean(log samples)).
-
-    >>> g, (lo, hi) = geomean_ci([1.0, 10.0, 100.0])
-    >>> round(g, 6), lo <= g <= hi
-    (10.0, True)
-    """
-    a = np.log(np.maximum(np.asarray(samples, dtype=float).ravel(), floor))
-    a = a[np.isfinite(a)]
-    rng = np.random.default_rng(seed)
-    boot = np.exp(np.mean(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1))
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
-    return float(np.exp(np.mean(a))), (float(lo), float(hi))
-
-
-def binomial_upper(k: int, n: int, level: float = 0.95) -> float:
-    """Exact one-sided (Clopper-Pearson) upper confidence bound of a rate from k successes in n.
-
-    >>> round(binomial_upper(0, 100), 4), round(binomial_upper(100, 100), 4)
-    (0.0295, 1.0)
-    """
-    from scipy.stats import beta
-
-    if k >= n:
-        return 1.0
-    return float(beta.ppf(level, k + 1, n - k))
-
-
-def binomial_lower(k: int, n: int, level: float = 0.95) -> float:
-    """Exact one-sided (Clopper-Pearson) lower confidence bound of a rate.
-
-    >>> binomial_lower(0, 100), round(binomial_lower(100, 100), 4)
-    (0.0, 0.9705)
-    """
-    from scipy.stats import beta
-
-    if k <= 0:
-        return 0.0
-    return float(beta.ppf(1 - level, k, n - k + 1))
-
-
 # ------------------------------------------------------------------------------- schedules
-def diminishing(lr0: float, power: float = 0.75, offset: float = 10.0):
-    """eta_k = lr0 (offset / (k + offset))^power: starts at lr0, sum eta = inf, sum eta^2 < inf for power in (1/2, 1].
-
-    >>> eta = diminishing(0.1, power=1.0, offset=10.0)
-    >>> round(eta(0), 6), round(eta(10), 6)
-    (0.1, 0.05)
-    """
-    return schedules.polynomial(lr0 * offset ** power, b=offset, p=power)
-
-
-def increasing(lr0: float, every: float):
-    """eta_k = lr0 (1 + k / every): the control of the Lyapunov claim (sum eta^2 = inf, eta -/-> 0).
-
-    >>> increasing(0.1, every=10.0)(10)
-    0.2
-    """
-    import sympy
-
-    k = schedules.k_symbol()
-    return schedules.from_function(lambda step: lr0 * (1.0 + step / every),
-                                   formula=sympy.Float(lr0) * (1 + k / sympy.Float(every)))
+from .families.gsgd._common import diminishing, increasing  # noqa: E402,F401  (moved)
 
 
 # --------------------------------------------------------------------------------- methods
-#: The framework's instances used by the claims: name -> (direction name, per-block?).
+#: Old hyphenated names of the old claims -> (``stochopt.METHODS`` name, direction, per block?).
 METHODS = {
-    "heavy-ball": ("identity", False),
-    "signum": ("sign", False),
-    "normalized": ("normalized", True),
-    "clipped": ("clip_norm:0.3", True),
-    "lion": ("sign", False),
+    "heavy-ball": ("heavy_ball", "identity", False),
+    "signum": ("signum", "sign", False),
+    "normalized": ("normalized_sgd", "normalized", True),
+    "clipped": ("clipped_sgd", f"clip_norm:{_common.CLIP_THRESHOLD}", True),
+    "lion": ("lion_singlescale", "sign", False),
 }
-
-# Lion's (beta1, beta2) in the single-timescale experiments; scaling is chosen so that
-# theta2_k = (1 - beta2) scaling eta_k = tau eta_k (uncapped while eta_k tau <= 1 - beta2).
-LION_BETAS = (0.5, 0.9)
+LION_BETAS = _common.LION_BETAS
 
 
 def build_method(method: str, lr, tau: float = None, momentum_lr=None, blocks=None, direction=None):
-    """(optimizer, direction object, tau) for an instance of the framework.
+    """(optimizer, direction object, tau) for an instance of the framework (the old claims' interface;
+    the optimizer comes from ``verify.families.gsgd._common.method_factories``).
 
     ``method`` is a key of ``METHODS``; single timescale theta_k = tau eta_k unless ``momentum_lr``
-    is given (two timescales or a broken coupling). ``direction`` overrides the method's direction
-    (a ``stochopt.directions.Direction``: this is how a planted mistake is injected). Lion is the
-    GSGD paper's single-timescale Lion (``stochopt.lion_singlescale``) with betas ``LION_BETAS``;
-    its Lyapunov function is taken as f + ||m||_1 / tau (the framework's view of Lion as a sign
-    direction on an interpolated momentum: reconstructed).
+    is given. ``direction`` overrides the method's direction (a planted mistake).
 
-    >>> import numpy as np
     >>> opt, d, tau = build_method("signum", diminishing(0.1), tau=2.0)
     >>> opt.name, d.name, tau
     ('gsgd', 'sign', 2.0)
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; accepted: {', '.join(METHODS)}")
-    name, per_block = METHODS[method]
-    direc = _directions.get(direction if direction is not None else name)
-    use_blocks = blocks if (per_block and blocks is not None) else None
+    name, dname, per_block = METHODS[method]
+    use_blocks = blocks if per_block else None
+    if name == "lion_singlescale" and momentum_lr is not None:
+        raise ValueError("lion is run single-timescale only here")
+    theta = momentum_lr if momentum_lr is not None else schedules.coupled(lr, tau, cap=1.0)
+    if direction is None:
+        opt = _common.method_factories((name,), blocks=use_blocks)[name](lr, theta)
+        direc = _directions.get(dname)
+    else:
+        direc = _directions.get(direction)
+        opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direc)
     if use_blocks is not None:
         direc = direc.per_block(use_blocks)
-    if method == "lion" and direction is None:
-        if momentum_lr is not None:
-            raise ValueError("lion is run single-timescale only here")
-        scaling = tau / (1.0 - LION_BETAS[1])
-        opt = stochopt.lion_singlescale(lr=lr, betas=LION_BETAS, scaling=scaling)
-        return opt, direc, float(tau)
-    theta = momentum_lr if momentum_lr is not None else schedules.coupled(lr, tau, cap=1.0)
-    opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direc)
     return opt, direc, (None if tau is None else float(tau))
 
 
