@@ -16,10 +16,11 @@ def _check_report(directory):
     doc = json.loads(open(os.path.join(directory, "results.json")).read())
     assert doc["versions"]["stochopt"] and doc["created"]
     assert doc["claims"] and all(c["id"].startswith("schedules.") for c in doc["claims"])
+    assert doc["mode"] == "quick"
     for c in doc["claims"]:
-        assert {"id", "statement", "source", "status", "statistic", "threshold", "ci", "mode", "seeds",
-                "elapsed_s", "control"} <= set(c)
-        assert c["status"] == "pass" and c["control"]["status"] == "fail" and c["mode"] == "quick"
+        assert {"id", "statement", "source", "ok", "status", "seeds", "elapsed_s", "parts", "by_seed"} <= set(c)
+        assert c["ok"] and c["status"] == "verified"
+        assert all(p["check"]["status"] == "pass" and p["control"]["status"] == "fail" for p in c["parts"])
     pngs = [n for n in os.listdir(os.path.join(directory, "figures")) if n.endswith(".png")]
     assert len(pngs) >= len(doc["claims"]) - 1
     return doc
@@ -29,9 +30,19 @@ def test_verify_in_process(tmp_path, capsys):
     status = main(["verify", "schedules", "--quick", "--report", str(tmp_path), "--seed", "3", "--no-progress"])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "claims verified" in out
+    assert "claims verified" in out and "report.md" in out and "results.json" in out
     doc = _check_report(tmp_path)
-    assert doc["seed"] == 3 and all(c["seeds"] == [3] for c in doc["claims"])
+    assert doc["seeds"] == [3] and all(c["seeds"] == [3] for c in doc["claims"])
+
+
+def test_verify_seeds_range(tmp_path, capsys):
+    status = main(["verify", "schedules.two-timescale", "--report", str(tmp_path), "--seeds", "2:5", "--no-progress"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "every seed 2..4" in out and "3/3" in out
+    doc = _check_report(tmp_path)
+    assert doc["seeds"] == [2, 3, 4]
+    assert [s["seed"] for s in doc["claims"][0]["by_seed"]] == [2, 3, 4]
 
 
 def test_verify_console_script(tmp_path):
@@ -94,7 +105,8 @@ def test_verify_exit_status_is_1_when_a_control_passes_or_a_check_fails(tmp_path
             assert "NOT OK" in out
         assert "CONTROL PASSED" in (tmp_path / "zzcli.useless" / "report.md").read_text()
         doc = json.loads((tmp_path / "zzcli.wrong" / "results.json").read_text())
-        assert doc["summary"]["ok"] is False and doc["claims"][0]["status"] == "fail"
+        assert doc["summary"]["ok"] is False and doc["claims"][0]["status"] == "not verified"
+        assert doc["claims"][0]["parts"][0]["check"]["status"] == "fail"
     finally:
         registry._REGISTRY.pop("zzcli.useless", None)
         registry._REGISTRY.pop("zzcli.wrong", None)
@@ -105,9 +117,9 @@ def test_verify_defaults_quick_mode_and_report_in_stochopt_report(tmp_path, monk
     assert main(["verify", "schedules.two-timescale", "--no-progress"]) == 0
     capsys.readouterr()
     doc = json.loads((tmp_path / "stochopt-report" / "results.json").read_text())
-    assert doc["mode"] == "quick" and doc["seed"] == 0
+    assert doc["mode"] == "quick" and doc["seeds"] == [0]
     assert (tmp_path / "stochopt-report" / "report.md").exists()
     from verify.cli import _parser
 
     args = _parser().parse_args(["verify"])
-    assert args.claims == [] and args.mode is None and args.report == "stochopt-report" and args.seed == 0
+    assert args.claims == [] and args.mode is None and args.report == "stochopt-report" and args.seed is None

@@ -23,15 +23,6 @@ def test_stochopt_verify_lion_quick(tmp_path, capsys, monkeypatch):
     import verify
     from verify.cli import main
 
-    captured = []
-    run_claims = verify.run_claims
-
-    def recording_run_claims(*args, **kwargs):   # keep the in-memory figures the CLI writes as PNGs
-        results = run_claims(*args, **kwargs)
-        captured.extend(results)
-        return results
-
-    monkeypatch.setattr(verify, "run_claims", recording_run_claims)
     main(["verify", "lion", "--quick", "--report", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     doc = json.loads((tmp_path / "results.json").read_text())
@@ -41,25 +32,23 @@ def test_stochopt_verify_lion_quick(tmp_path, capsys, monkeypatch):
     assert LION_IDS <= set(claims), out
     for cid in LION_IDS:
         c = claims[cid]
-        assert c["status"] == "pass", (cid, c)
-        assert c["control"]["status"] == "fail", (cid, c["control"])
-        assert c["elapsed_s"] + c["control"]["elapsed_s"] < 20.0, (cid, "quick mode is too slow")
+        assert c["ok"], (cid, c["problems"])
+        assert c["elapsed_s"] < 20.0, (cid, "quick mode is too slow")
     assert any(p.suffix == ".png" for p in (tmp_path / "figures").iterdir())
     # every figure of every Lion claim (check and control): a title, labelled axes, and a title line
     # saying what passing looks like
-    assert LION_IDS <= {r.claim.id for r in captured}
-    for r in captured:
-        if r.claim.id not in LION_IDS:
-            continue
-        assert r.claim.caption and "passing" in r.claim.caption.lower(), r.claim.id
-        for which, verdict in (("check", r.verdict), ("control", r.control_verdict)):
-            assert verdict.figures, (r.claim.id, which, "no figure")
+    for cid in sorted(LION_IDS):
+        cl = verify.get_claim(cid)
+        r = cl.run("quick", 0, render=False)
+        assert cl.caption and "passing" in cl.caption.lower(), cl.id
+        for which, verdict in (("check", r.parts[0].check), ("control", r.parts[0].control)):
+            assert verdict.figures, (cl.id, which, "no figure")
             for item in verdict.figures:
                 fig = item[0] if isinstance(item, tuple) else item
-                assert fig._suptitle is not None and "pass" in fig._suptitle.get_text().lower(), (r.claim.id, which)
-                assert fig.axes, (r.claim.id, which, "empty figure")
+                assert fig._suptitle is not None and "pass" in fig._suptitle.get_text().lower(), (cl.id, which)
+                assert fig.axes, (cl.id, which, "empty figure")
                 for ax in fig.axes:
-                    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), (r.claim.id, which)
+                    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel(), (cl.id, which)
 
 
 # ------------------------------------------------------------------ symbolic identities

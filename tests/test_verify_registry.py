@@ -51,9 +51,10 @@ def test_useless_claim_is_flagged(temporary_claims):
     res = verify.run_claims("zzmeta", progress=False)
     assert len(res) == 1
     r = res[0]
-    assert r.verdict.status == "pass" and r.control_verdict.status == "pass" and not r.ok
+    part = r.parts[0]
+    assert part.check.status == "pass" and part.control.status == "pass" and not r.ok
     assert any("CONTROL PASSED" in p for p in r.problems)
-    assert r.verdict.seeds == [0] and r.verdict.mode == "quick" and r.verdict.elapsed >= 0
+    assert part.check.seeds == [0] and part.check.mode == "quick" and part.check.elapsed >= 0
 
 
 def test_raising_claim_is_an_error(temporary_claims, tmp_path):
@@ -64,7 +65,7 @@ def test_raising_claim_is_an_error(temporary_claims, tmp_path):
         return Verdict("fail", statistic=1.0, threshold=0.0)
 
     res = verify.run_claims(["zzmeta.raises"], report_dir=tmp_path, progress=False)
-    assert res[0].verdict.status == "error" and "boom" in res[0].verdict.details["error"]
+    assert res[0].parts[0].check.status == "error" and "boom" in res[0].parts[0].check.details["error"]
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["summary"]["ok"] is False
     assert "CHECK RAISED AN ERROR" in (tmp_path / "report.md").read_text()
@@ -98,22 +99,26 @@ def test_claim_modules_import():
 
 def test_report_artefacts(tmp_path):
     res = verify.run_claims(["schedules.two-timescale.ratio", "schedules.polynomial.conditions"], report_dir=tmp_path,
-                            progress=False)
+                            progress=False, seeds="0:2")
     assert all(r.ok for r in res)
     doc = json.loads((tmp_path / "results.json").read_text())
-    assert {"versions", "created", "claims", "summary"} <= set(doc)
+    assert {"versions", "created", "claims", "summary", "seeds", "mode", "format"} <= set(doc)
     assert {"stochopt", "numpy", "scipy", "sympy", "matplotlib", "python"} <= set(doc["versions"])
+    assert doc["seeds"] == [0, 1] and doc["summary"]["ok"] is True
     for entry in doc["claims"]:
-        for key in ("id", "statement", "source", "status", "statistic", "threshold", "ci", "mode", "seeds",
-                    "elapsed_s", "control"):
+        for key in ("id", "statement", "source", "assumptions", "reconstructed", "ok", "parts", "by_seed"):
             assert key in entry
-        assert entry["control"]["status"] == "fail" and "statistic" in entry["control"]
-        for fig in entry["figures"]:
-            path = tmp_path / fig["file"]
-            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert [s["seed"] for s in entry["by_seed"]] == [0, 1] and all(s["ok"] for s in entry["by_seed"])
+        for part in entry["parts"]:
+            assert part["statistic"] and part["breaks"]
+            assert part["check"]["status"] == "pass" and part["control"]["status"] == "fail"
+            for fig in part["check"]["figures"] + part["control"]["figures"]:
+                path = tmp_path / fig["file"]
+                assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (tmp_path / "report.md").read_text()
-    assert "| claim | statement | source | verdict |" in md and "schedules.two-timescale.ratio" in md
-    assert "![" in md and "*Passing" in md
+    assert "| claim | verdict | parts | seeds | runtime |" in md and "schedules.two-timescale.ratio" in md
+    assert "| part | statistic | check | control | control breaks |" in md and "**By seed**" in md
+    assert "![" in md
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
 
 

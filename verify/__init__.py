@@ -5,7 +5,8 @@
 - lyapunov: increments of a Lyapunov function along a trace;
 - stats: ``fit_exponent``, ``standard_error``, ``mean_ci``, ``bootstrap`` (spec 5.4);
 - symbolic: sympy proofs of stepsize conditions (spec 5.5);
-- registry and report: ``Claim``, ``Verdict``, ``claims()``, ``run_claims()`` (spec 5.6);
+- registry and report: ``Claim`` (parts, each with its own control), ``Context``, ``Verdict``,
+  ``decide``, ``claims()``, ``run_claims()`` (spec 5.6); executors run claims x seeds;
 - cli: the ``stochopt`` command.
 
 >>> import numpy as np, verify
@@ -15,7 +16,21 @@ array([0.5, 0.5])
 from . import lyapunov, measures, stats, symbolic, tracking  # noqa: F401
 from .lyapunov import decrease_summary, framework_lyapunov, increments, positive_part_sum, values_along
 from .measures import certificate, clarke_distance, default_samples, goldstein, min_norm_point, sample_ball
-from .registry import Claim, ClaimResult, Verdict, claim, claims, decide, get_claim, load_errors, run_claims
+from .registry import (
+    Claim,
+    ClaimResult,
+    Context,
+    Part,
+    PartResult,
+    SeedResult,
+    Verdict,
+    claim,
+    claims,
+    decide,
+    get_claim,
+    load_errors,
+    run_claims,
+)
 from .stats import bootstrap, fit_exponent, mean_ci, standard_error
 from .tracking import (
     Flow,
@@ -35,5 +50,6 @@ __all__ = [
     "increments", "positive_part_sum", "decrease_summary", "values_along", "framework_lyapunov",
     "fit_exponent", "standard_error", "mean_ci", "bootstrap",
     "symbolic",
-    "Claim", "ClaimResult", "Verdict", "claim", "decide", "claims", "get_claim", "run_claims", "load_errors",
+    "Claim", "Part", "Context", "ClaimResult", "SeedResult", "PartResult", "Verdict", "claim", "decide", "claims",
+    "get_claim", "run_claims", "load_errors",
 ]

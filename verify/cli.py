@@ -1,12 +1,13 @@
 """The ``stochopt`` command line.
 
-    stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N]
+    stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
     stochopt list [claims | methods | problems]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
 
 ``stochopt verify`` with no claim runs every claim in quick mode and writes the report to
-./stochopt-report/. Its exit status is 0 only when every check passes and every negative
-control fails (and every claim module imports). Unknown names get an error listing close matches.
+./stochopt-report/. Its exit status is 0 only when every claim is verified (every part passes
+and every part's negative control fails, at every seed run) and every claim module imports;
+2 for a usage error (detected before any work, e.g. a report directory that cannot be written). Unknown names get an error listing close matches.
 
 >>> main(["list", "methods"])  # doctest: +ELLIPSIS
 sgd ...
@@ -32,7 +33,10 @@ def _parser():
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick", help="CI sizes (default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="research sizes")
     v.add_argument("--report", default="stochopt-report", metavar="DIR", help="report directory (default ./stochopt-report)")
-    v.add_argument("--seed", type=int, default=0, help="seed of every claim (default 0)")
+    seeds = v.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_seed_arg, default=None, metavar="N", help="one seed (default 0)")
+    seeds.add_argument("--seeds", type=_seeds_arg, default=None, metavar="A:B",
+                       help="seeds A..B-1: a claim is verified only when verified at every seed")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ls = sub.add_parser("list", help="list claims, methods or problems")
@@ -56,33 +60,77 @@ def _close(what, name, choices):
     return unknown_name_message(what, name, choices)
 
 
+def _seed_arg(text):
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0; got {text!r}")
+    return seed
+
+
+def _seeds_arg(text):
+    from .registry import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _verdict_cells(verdict):
+    from .report_md import fmt
+
+    if verdict.status in ("error", "not-applicable"):
+        return "-", "-"
+    return fmt(verdict.statistic), fmt(verdict.threshold)
+
+
+def _print_results(results, n_seeds):
+    width = max([len(r.claim.id) for r in results] + [len("  " + p.name) for r in results for p in r.parts] + [5])
+    width = min(width, 60)
+    print(f"{'claim / part':<{width}}  {'check':<13} {'control':<13} {'statistic':>11} {'threshold':>10}  "
+          f"{'seeds ok':>8}  time")
+    for r in results:
+        seeds_ok = sum(s.ok for s in r.by_seed)
+        print(f"{r.claim.id:<{width}}  {r.status.upper():<27} {'':>11} {'':>10}  {seeds_ok:>4}/{len(r.by_seed):<3}  "
+              f"{r.elapsed:.1f}s")
+        for j, p in enumerate(r.parts):
+            stat, thr = _verdict_cells(p.check)
+            part_ok = sum(s.parts[j].ok for s in r.by_seed)
+            flag = "" if all(s.parts[j].ok or not s.parts[j].applicable for s in r.by_seed) else "   <-- " + \
+                "; ".join(sorted({m for s in r.by_seed for m in s.parts[j].problems}))[:120]
+            name = ("  " + p.name)[:width]
+            print(f"{name:<{width}}  {p.check.status:<13} {p.control.status:<13} {stat:>11} {thr:>10}  "
+                  f"{part_ok:>4}/{len(r.by_seed):<3}{flag}")
+
+
 def _verify(args) -> int:
     import verify
+    from .report import prepare_report_dir
 
     mode = args.mode or "quick"
+    seeds = args.seeds if args.seeds is not None else [0 if args.seed is None else args.seed]
     try:
         selected = verify.claims(args.claims or None)
+        report_dir = prepare_report_dir(args.report)  # before any work: nothing is lost at the end
     except ValueError as exc:
         print(f"stochopt verify: {exc}", file=sys.stderr)
         return 2
     errors = verify.load_errors()
     for mod, tb in errors.items():
         print(f"stochopt verify: claim module {mod} failed to import:\n{tb}", file=sys.stderr)
-    results = verify.run_claims([c.id for c in selected], mode=mode, seed=args.seed, report_dir=args.report,
+    results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
                                 progress=False if args.no_progress else None)
-    width = max([len(r.claim.id) for r in results] + [5])
-    print(f"{'claim':<{width}}  {'check':<12}  {'control':<12}  {'statistic':>12}  {'threshold':>10}  time")
-    for r in results:
-        v, c = r.verdict, r.control_verdict
-        stat = "-" if v.statistic is None else f"{v.statistic:.4g}" if isinstance(v.statistic, float) else str(v.statistic)
-        thr = "-" if v.threshold is None else f"{v.threshold:.4g}" if isinstance(v.threshold, float) else str(v.threshold)
-        flag = "" if r.ok else "   <-- " + "; ".join(r.problems)
-        print(f"{r.claim.id:<{width}}  {v.status:<12}  {c.status:<12}  {stat:>12}  {thr:>10}  "
-              f"{(v.elapsed or 0) + (c.elapsed or 0):.1f}s{flag}")
+    _print_results(results, len(seeds))
     ok = all(r.ok for r in results) and not errors
     n_ok = sum(r.ok for r in results)
-    print(f"\n{n_ok}/{len(results)} claims verified (check passes and control fails); report in "
-          f"{os.path.abspath(args.report)}" + ("" if ok else "  -- NOT OK"))
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"every seed {seeds[0]}..{seeds[-1]}"
+    print(f"\n{n_ok}/{len(results)} claims verified at {seed_text} (every part passes and its control fails)"
+          + ("" if ok else "  -- NOT OK"))
+    print(f"report:  {os.path.join(report_dir, 'report.md')}")
+    print(f"results: {os.path.join(report_dir, 'results.json')}")
     return 0 if ok else 1
 
 
@@ -135,9 +183,82 @@ def _stationarity(problem, X):
     return "Goldstein distance (eps=1e-3)", vals
 
 
-def _run(args) -> int:
+def _check_plot_path(path):
+    """The plot's directory must exist and be writable before the run (nothing computed is lost)."""
+    if path is None:
+        return None
+    if not str(path).strip():
+        raise ValueError("--plot is empty: give a file name, e.g. --plot run.png")
+    path = os.path.abspath(path)
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise ValueError(f"--plot: directory {directory} does not exist; create it or choose another path")
+    if os.path.isdir(path):
+        raise ValueError(f"--plot: {path} is a directory; give a file name, e.g. {os.path.join(path, 'run.png')}")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"--plot: directory {directory} is not writable")
+    return path
+
+
+def _run_trace(args, problem):
+    import stochopt
+
+    opt = stochopt.METHODS[args.method](lr=args.lr)
+    return stochopt.run(opt, problem, steps=args.steps, replicas=args.replicas, seed=args.seed,
+                        batch_size=args.batch_size, x0_radius=0.1 if args.replicas > 1 else 0.0,
+                        record_every=max(1, args.steps // 200))
+
+
+def _summary_rows(args, problem, trace):
     import numpy as np
 
+    s = trace.summary()
+    rows = [("method", args.method), ("problem", args.problem), ("steps", s["steps"]), ("replicas", s["replicas"]),
+            ("lr", args.lr), ("batch size", args.batch_size or "full"), ("diverged", s["diverged"])]
+    if s["diverged"] == s["replicas"]:
+        first = int(np.min(trace.diverged_step))
+        rows.append(("result", f"every replica diverged (the first at step {first}): lr {args.lr} is too large "
+                               "for this problem; try a smaller --lr"))
+        return rows, None, None
+    pick = np.unique(np.linspace(0, len(trace.k) - 1, min(25, len(trace.k))).astype(int))
+    alive = ~trace.diverged
+    name, stat = _stationarity(problem, trace.x[pick][:, alive])
+    f_star = getattr(problem, "f_star", None)
+    rows += [("final f median", f"{s['f_median']:.6g}"), ("final f min / max", f"{s['f_min']:.6g} / {s['f_max']:.6g}"),
+             ("f*", "unknown" if f_star is None else f"{f_star:.6g}"), (f"final {name} (median)", f"{stat[-1]:.4g}")]
+    return rows, pick, (name, stat)
+
+
+def _plot(args, problem, trace, pick, measure, path):
+    import io
+
+    import numpy as np
+
+    from stochopt.engine import atomic_write
+
+    from .report import subplots
+
+    name, stat = measure
+    f_star = getattr(problem, "f_star", None)
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 3.8))
+    k = trace.k
+    med = np.nanmedian(trace.value[:, ~trace.diverged], axis=1)
+    gap = med - f_star if f_star is not None else med
+    if f_star is not None and np.all(gap[1:] > 0):
+        ax1.semilogy(k, gap)
+        ax1.set_ylabel("median f(x_k) - f* (objective units)")
+    else:
+        ax1.plot(k, med)
+        ax1.set_ylabel("median f(x_k) (objective units)")
+    ax1.set(title=f"{args.method} on {args.problem}: objective", xlabel="step k (count)")
+    ax2.semilogy(k[pick], np.maximum(stat, 1e-300), marker="o")
+    ax2.set(title=f"stationarity: {name}", xlabel="step k (count)", ylabel="distance of 0 to the set (gradient units)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=os.path.splitext(path)[1][1:] or "png", dpi=110)
+    atomic_write(path, lambda f: f.write(buf.getvalue()))  # an existing plot is replaced whole or kept
+
+
+def _run(args) -> int:
     import stochopt
 
     if args.method not in stochopt.METHODS:
@@ -149,46 +270,25 @@ def _run(args) -> int:
         print("stochopt run: the problems package is not installed", file=sys.stderr)
         return 2
     try:
+        plot_path = _check_plot_path(args.plot)
         problem = problems.get(args.problem)
+        trace = _run_trace(args, problem)
     except (ValueError, TypeError) as exc:
         print(f"stochopt run: {exc}", file=sys.stderr)
         return 2
-    try:
-        opt = stochopt.METHODS[args.method](lr=args.lr)
-        trace = stochopt.run(opt, problem, steps=args.steps, replicas=args.replicas, seed=args.seed,
-                             batch_size=args.batch_size, x0_radius=0.1 if args.replicas > 1 else 0.0,
-                             record_every=max(1, args.steps // 200))
-    except (ValueError, TypeError) as exc:
-        print(f"stochopt run: {exc}", file=sys.stderr)
-        return 2
-    s = trace.summary()
-    pick = np.unique(np.linspace(0, len(trace.k) - 1, min(25, len(trace.k))).astype(int))
-    name, stat = _stationarity(problem, trace.x[pick])
-    f_star = getattr(problem, "f_star", None)
-    rows = [("method", args.method), ("problem", args.problem), ("steps", s["steps"]), ("replicas", s["replicas"]),
-            ("lr", args.lr), ("batch size", args.batch_size or "full"), ("diverged", s["diverged"]),
-            ("final f median", f"{s['f_median']:.6g}"), ("final f min / max", f"{s['f_min']:.6g} / {s['f_max']:.6g}"),
-            ("f*", "unknown" if f_star is None else f"{f_star:.6g}"), (f"final {name} (median)", f"{stat[-1]:.4g}")]
+    rows, pick, measure = _summary_rows(args, problem, trace)
     for key, val in rows:
         print(f"{key:<40} {val}")
-    if args.plot:
-        from .report import subplots
-
-        fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 3.8))
-        k = trace.k
-        med = np.nanmedian(trace.value, axis=1)
-        gap = med - f_star if f_star is not None else med
-        if f_star is not None and np.all(gap[1:] > 0):
-            ax1.semilogy(k, gap)
-            ax1.set_ylabel("median f(x_k) - f* (objective units)")
-        else:
-            ax1.plot(k, med)
-            ax1.set_ylabel("median f(x_k) (objective units)")
-        ax1.set(title=f"{args.method} on {args.problem}: objective", xlabel="step k (count)")
-        ax2.semilogy(k[pick], np.maximum(stat, 1e-300), marker="o")
-        ax2.set(title=f"stationarity: {name}", xlabel="step k (count)", ylabel="distance of 0 to the set (gradient units)")
-        fig.savefig(args.plot, dpi=110)
-        print(f"{'plot':<40} {args.plot}")
+    if measure is None:
+        return 1
+    if plot_path:
+        try:
+            _plot(args, problem, trace, pick, measure, plot_path)
+        except OSError as exc:
+            print(f"stochopt run: could not write the plot {plot_path}: {exc.strerror or exc} (the summary above "
+                  "is complete; an earlier file at that path is unchanged)", file=sys.stderr)
+            return 1
+        print(f"{'plot':<40} {plot_path}")
     return 0
 
 

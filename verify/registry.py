@@ -1,32 +1,61 @@
-"""Claims, verdicts and the registry.
+"""Claims, their parts, verdicts, and the registry (the claim contract, second version).
 
-A claim is one checkable statement of a theorem. It is written as one function
-``fn(mode, seed, control=False) -> Verdict`` decorated with ``@claim(...)``; the control breaks
-one assumption on purpose and must FAIL (a claim whose control passes proves nothing).
+A **claim** is one checkable statement of a theorem: an id, the statement in the form we verify,
+its source, its assumptions, what had to be reconstructed, its sizes per mode, and one or more
+**parts**. A part is an experiment read through one statistic (declared in words: what number,
+which side is good, where the threshold comes from). Each part has its own **control**: the same
+experiment with one assumption of that part broken on purpose, read through the same statistic,
+which must FAIL by the amount the broken assumption predicts. A claim is verified at a seed when
+every part passes and every part's control fails; verified when verified at every seed run.
 
->>> from verify.registry import decide
->>> decide(0.01, 0.05).status, decide(0.2, 0.05).status, decide(0.04, 0.05, ci=(0.03, 0.07)).status
-('pass', 'fail', 'inconclusive')
->>> decide(0.9, 0.5, better="higher", ci=(0.8, 0.95)).status
-'pass'
+A claim module reads as the theorem, the parts, the verdict::
+
+    CLAIM = Claim(id="doc.halving", statement="...", source="...", assumptions=[...],
+                  sizes={"quick": {"n": 8}, "full": {"n": 64}})
+
+    @CLAIM.part("halving", statistic="max |x_n| after n halvings; lower is good; threshold 2^-n")
+    def halving(ctx):
+        ...
+        return decide(statistic, threshold, "lower")
+
+    @halving.control(breaks="factor 1.5 instead of 0.5: |x_n| grows, the statistic exceeds 2^-n")
+    def halving_control(ctx):
+        ...
+
+>>> CLAIM = Claim(id="doc.halving", statement="x/2^n -> 0", source="arithmetic",
+...               sizes={"quick": {"n": 8}, "full": {"n": 64}})
+>>> @CLAIM.part("halving", statistic="|x_n| after n halvings of x_0 = 1; lower is good; threshold 2^-n")
+... def halving(ctx):
+...     return decide(0.5 ** ctx.size["n"], 2.0 ** -ctx.size["n"], "lower")
+>>> @halving.control(breaks="multiplying by 1.5 instead of 0.5: |x_n| = 1.5^n exceeds 2^-n")
+... def halving_control(ctx):
+...     return decide(1.5 ** ctx.size["n"], 2.0 ** -ctx.size["n"], "lower")
+>>> result = CLAIM.run("quick", seed=0)
+>>> result.ok, [(p.name, p.check.status, p.control.status) for p in result.parts]
+(True, [('halving', 'pass', 'fail')])
+>>> unregister("doc.halving")
 """
 from __future__ import annotations
 
 import importlib
+import io
 import math
 import pkgutil
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["Claim", "Verdict", "ClaimResult", "claim", "decide", "claims", "get_claim", "run_claims",
-           "load_errors", "STATUSES", "MODES"]
+__all__ = ["Claim", "Part", "Context", "Verdict", "FigureRecord", "PartResult", "SeedResult", "ClaimResult",
+           "decide", "claims", "get_claim", "run_claims", "run_task", "load_errors", "unregister", "claim",
+           "STATUSES", "MODES"]
 
-STATUSES = ("pass", "fail", "inconclusive", "error")
+STATUSES = ("pass", "fail", "inconclusive", "error", "not-applicable")
 MODES = ("quick", "full")
+USES = ("direction", "method")
 
 _REGISTRY: dict = {}
 _LOAD_ERRORS: dict = {}
@@ -50,16 +79,28 @@ def _jsonable(value):
     return str(value)
 
 
+# =============================================================================== verdicts
+@dataclass(frozen=True)
+class FigureRecord:
+    """A figure rendered to PNG right after its part ran (so results can cross processes)."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
 @dataclass
 class Verdict:
-    """The outcome of a check or a control.
+    """The outcome of a part's check or control.
 
-    status : "pass", "fail" or "inconclusive" ("error" when the experiment raised).
+    status : "pass", "fail" or "inconclusive" ("error" when the experiment raised,
+        "not-applicable" when a user's direction/method does not enter this part).
     statistic, threshold : the number compared and the bound it is compared with.
     ci : (low, high) confidence interval of the statistic where it is random, else None.
     details : JSON-able dict of everything worth reporting.
-    figures : list of matplotlib Figures or (Figure, caption) pairs.
-    seeds, elapsed, mode : filled by the registry (a claim may set ``seeds`` itself when it used several).
+    figures : while the part runs, matplotlib Figures or (Figure, caption) pairs; after it ran,
+        ``FigureRecord`` objects (PNG bytes).
+    seeds, elapsed, mode : filled by the runner.
     """
 
     status: str
@@ -88,10 +129,17 @@ class Verdict:
     def passed(self) -> bool:
         return self.status == "pass"
 
-    def to_dict(self) -> dict:
-        return _jsonable({"status": self.status, "statistic": self.statistic, "threshold": self.threshold,
-                          "ci": self.ci, "seeds": self.seeds, "elapsed_s": self.elapsed, "mode": self.mode,
-                          "details": self.details})
+    @property
+    def better(self) -> str:
+        """Which side of the threshold is good: "lower" or "higher"."""
+        return self.details.get("better", "lower") if isinstance(self.details, dict) else "lower"
+
+    def to_dict(self, details: bool = True) -> dict:
+        out = {"status": self.status, "statistic": self.statistic, "threshold": self.threshold, "ci": self.ci,
+               "better": self.better, "seeds": self.seeds, "elapsed_s": self.elapsed, "mode": self.mode}
+        if details:
+            out["details"] = self.details
+        return _jsonable(out)
 
 
 def decide(statistic, threshold, better: str = "lower", ci=None, details=None, figures=None,
@@ -101,16 +149,17 @@ def decide(statistic, threshold, better: str = "lower", ci=None, details=None, f
     With ``better="lower"`` the good side is statistic <= threshold + tolerance (``"higher"``:
     statistic >= threshold - tolerance). Pass when the statistic and the whole ``ci`` are on the
     good side; fail when the statistic and the whole ci are on the bad side; inconclusive
-    otherwise (the interval straddles the threshold) or when the statistic is NaN.
+    otherwise (the interval straddles the threshold) or when the statistic is NaN. A tolerance
+    must be a stated numerical tolerance, never a margin chosen to rescue an observed value.
 
-    >>> decide(3, 0, better="lower").status          # e.g. 3 conditions not proved
-    'fail'
+    >>> decide(0.01, 0.05).status, decide(0.2, 0.05).status, decide(0.04, 0.05, ci=(0.03, 0.07)).status
+    ('pass', 'fail', 'inconclusive')
+    >>> decide(0.9, 0.5, better="higher", ci=(0.8, 0.95)).status
+    'pass'
     """
     if better not in ("lower", "higher"):
         raise ValueError(f"better must be 'lower' or 'higher'; got {better!r}")
-    stat = float(statistic)
-    thr = float(threshold)
-    tol = float(tolerance)
+    stat, thr, tol = float(statistic), float(threshold), float(tolerance)
     if better == "lower":
         good = lambda v: v <= thr + tol  # noqa: E731
     else:
@@ -132,100 +181,385 @@ def decide(statistic, threshold, better: str = "lower", ci=None, details=None, f
     return Verdict(status, stat, thr, ci, details, list(figures or []))
 
 
-@dataclass
-class Claim:
-    """A registered claim: metadata plus ``check(mode, seed)`` and ``control(mode, seed)``."""
+# =============================================================================== context
+@dataclass(frozen=True)
+class Context:
+    """What a part's experiment receives.
 
-    id: str
-    statement: str
-    source: str
-    assumptions: list
-    control_description: str
-    caption: str
-    fn: object
-    module: str = ""
+    mode : "quick" (CI sizes) or "full" (research sizes).
+    seed : the seed of every random stream of the experiment.
+    size : the claim's sizes for this mode (a dict).
+    draw : draw figures (the runner draws for the first seed of a claim only).
+    direction : a user ``stochopt.directions.Direction`` replacing the built-in directions, or None.
+    method : a user factory ``(lr, momentum_lr) -> stochopt.Method`` replacing the built-in methods, or None.
+
+    >>> ctx = Context(mode="quick", seed=3, size={"steps": 10})
+    >>> ctx.directions(["sign", "identity"]), ctx.size["steps"]
+    (['sign', 'identity'], 10)
+    """
+
+    mode: str = "quick"
+    seed: int = 0
+    size: dict = field(default_factory=dict)
+    draw: bool = True
+    direction: object = None
+    method: object = None
+
+    def directions(self, default):
+        """The directions to run: the user's alone when given, else ``default`` (a list)."""
+        return [self.direction] if self.direction is not None else list(default)
+
+    def methods(self, default: dict) -> dict:
+        """The method factories to run, by name: the user's alone when given, else ``default``."""
+        return {"user method": self.method} if self.method is not None else dict(default)
+
+    def figures(self, *items):
+        """``[(fig, caption), ...]`` when drawing, else [] (so parts can write ``figures=ctx.figures(...)``)."""
+        return list(items) if self.draw else []
+
+
+# =============================================================================== parts, claims
+class Part:
+    """One experiment of a claim, read through one statistic, with its own control.
+
+    Built by ``Claim.part``; ``part.control(breaks=...)`` registers the control.
+    """
+
+    def __init__(self, claim: "Claim", name: str, statistic: str, check: Callable, uses=()):
+        if not name or not isinstance(name, str):
+            raise ValueError(f"claim {claim.id}: a part needs a name")
+        if not statistic or not isinstance(statistic, str):
+            raise ValueError(f"claim {claim.id}, part {name!r}: declare the statistic in words (statistic=...): "
+                             "what number, which side is good, where the threshold comes from")
+        uses = tuple(uses)
+        bad = [u for u in uses if u not in USES]
+        if bad:
+            raise ValueError(f"claim {claim.id}, part {name!r}: uses must be drawn from {USES}; got {bad}")
+        self.claim, self.name, self.statistic, self.uses = claim, name, statistic, uses
+        self.check_fn = check
+        self.control_fn = None
+        self.breaks = ""
+        self.__doc__ = getattr(check, "__doc__", None)
+
+    def control(self, breaks: str):
+        """Decorator registering the control: the experiment with ONE assumption of this part broken."""
+        if not breaks or not isinstance(breaks, str):
+            raise ValueError(f"claim {self.claim.id}, part {self.name!r}: say which assumption the control breaks "
+                             "and what the statistic must then do (breaks=...)")
+
+        def wrap(fn):
+            if self.control_fn is not None:
+                raise ValueError(f"claim {self.claim.id}, part {self.name!r} already has a control")
+            self.control_fn, self.breaks = fn, breaks
+            return fn
+
+        return wrap
+
+    def __call__(self, ctx: Context) -> Verdict:
+        return self.check_fn(ctx)
+
+    def applies(self, direction, method) -> bool:
+        """Whether this part runs in a run with a user direction/method (always in a plain run)."""
+        if direction is None and method is None:
+            return True
+        return ("direction" in self.uses and direction is not None) or ("method" in self.uses and method is not None)
+
+    def __repr__(self):
+        return f"Part({self.claim.id!r}, {self.name!r})"
+
+
+class Claim:
+    """A registered claim: metadata and its parts (each with check and control).
+
+    Parameters: ``id`` ("family.short-name"), ``statement`` (the theorem in the form we verify),
+    ``source`` (paper, section), ``assumptions`` (list of strings), ``reconstructed`` (what of the
+    statement had to be reconstructed, or None), ``sizes`` ({"quick": {...}, "full": {...}}),
+    ``caption`` (a default caption for its figures). Creating a Claim registers it.
+    """
+
+    def __init__(self, id: str, statement: str, source: str, assumptions=(), reconstructed: str | None = None,
+                 sizes: dict | None = None, caption: str = "", register: bool = True):
+        if not isinstance(id, str) or not id or " " in id or id.startswith(".") or id.endswith(".") or "." not in id:
+            raise ValueError(f"claim id must be a dotted name like 'family.short-name'; got {id!r}")
+        for name, value in (("statement", statement), ("source", source)):
+            if not value or not isinstance(value, str):
+                raise ValueError(f"claim {id}: {name} must be a non-empty string")
+        sizes = {} if sizes is None else dict(sizes)
+        bad = [m for m in sizes if m not in MODES]
+        if bad:
+            raise ValueError(f"claim {id}: sizes keys must be 'quick' and 'full'; got {bad}")
+        self.id, self.statement, self.source = id, statement, source
+        self.assumptions = list(assumptions)
+        self.reconstructed, self.sizes, self.caption = reconstructed, sizes, caption
+        self.parts: list[Part] = []
+        self.module = _caller_module()
+        if register:
+            if id in _REGISTRY:
+                raise ValueError(f"duplicate claim id {id!r} (already defined in {_REGISTRY[id].module})")
+            _REGISTRY[id] = self
 
     @property
     def family(self) -> str:
         return self.id.split(".")[0]
 
-    def _call(self, mode, seed, control):
+    def part(self, name: str, statistic: str, uses=()):
+        """Decorator registering a part's check ``fn(ctx) -> Verdict``; returns the ``Part``."""
+        if any(p.name == name for p in self.parts):
+            raise ValueError(f"claim {self.id}: duplicate part name {name!r}")
+        Part(self, name, statistic, None, uses)  # validates the declaration before the function is seen
+
+        def wrap(fn):
+            part = Part(self, name, statistic, fn, uses)
+            self.parts.append(part)
+            return part
+
+        return wrap
+
+    def get_part(self, name: str) -> Part:
+        for p in self.parts:
+            if p.name == name:
+                return p
+        raise ValueError(f"claim {self.id} has no part {name!r}; parts: {', '.join(p.name for p in self.parts)}")
+
+    def context(self, mode: str = "quick", seed: int = 0, draw: bool = True, direction=None, method=None) -> Context:
         if mode not in MODES:
             raise ValueError(f"mode must be 'quick' or 'full'; got {mode!r}")
+        return Context(mode=mode, seed=int(seed), size=dict(self.sizes.get(mode, {})), draw=draw,
+                       direction=direction, method=method)
+
+    def run(self, mode: str = "quick", seed: int = 0, draw: bool = True, direction=None, method=None,
+            parts=None, render: bool = True) -> "SeedResult":
+        """Run every part (check and control) at one seed; ``parts`` selects parts by name.
+
+        With ``render=False`` the verdicts keep their matplotlib figures (for notebooks and for
+        tests that inspect titles and labels) instead of PNG records.
+        """
+        missing = [p.name for p in self.parts if p.control_fn is None]
+        if missing:
+            raise ValueError(f"claim {self.id}: part(s) {missing} have no control; every part needs one")
+        ctx = self.context(mode, seed, draw, direction, method)
         start = time.perf_counter()
-        verdict = self.fn(mode, int(seed), control=control)
-        if not isinstance(verdict, Verdict):
-            raise TypeError(f"claim {self.id} returned {type(verdict).__name__}, not a Verdict")
-        verdict.elapsed = time.perf_counter() - start
-        verdict.mode = mode
-        if verdict.seeds is None:
-            verdict.seeds = [int(seed)]
-        return verdict
-
-    def check(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        """Run the experiment with every assumption in place (must pass).
-
-        >>> v = get_claim("schedules.two-timescale.ratio").check("quick", seed=0)
-        >>> v.status, v.mode, v.seeds
-        ('pass', 'quick', [0])
-        """
-        return self._call(mode, seed, False)
-
-    def control(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        """Run the negative control (one assumption broken: must fail).
-
-        >>> get_claim("schedules.two-timescale.ratio").control("quick", seed=0).status
-        'fail'
-        """
-        return self._call(mode, seed, True)
+        chosen = self.parts if parts is None else [self.get_part(n) for n in ([parts] if isinstance(parts, str)
+                                                                                else parts)]
+        results = [_run_part(self, p, ctx, render) for p in chosen]
+        return SeedResult(self.id, int(seed), mode, results, time.perf_counter() - start)
 
     def __repr__(self):
-        return f"Claim({self.id!r})"
+        return f"Claim({self.id!r}, parts={[p.name for p in self.parts]})"
 
 
+def _caller_module() -> str:
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame is not None else ""
+
+
+def _call(fn, ctx, claim_id, kind, render=True) -> Verdict:
+    start = time.perf_counter()
+    try:
+        verdict = fn(ctx)
+        if not isinstance(verdict, Verdict):
+            raise TypeError(f"claim {claim_id}: the {kind} returned {type(verdict).__name__}, not a Verdict")
+    except Exception as exc:  # a broken experiment is reported as an error, never as a pass or a fail
+        verdict = Verdict("error", details={"error": f"{type(exc).__name__}: {exc}",
+                                            "traceback": traceback.format_exc()})
+    verdict.elapsed = time.perf_counter() - start
+    verdict.mode = ctx.mode
+    if verdict.seeds is None:
+        verdict.seeds = [ctx.seed]
+    if render:
+        verdict.figures = _render(verdict.figures, claim_id, kind)
+    return verdict
+
+
+def _render(figures, claim_id, kind) -> list:
+    """Render matplotlib figures to PNG records (and close pyplot-managed ones)."""
+    out = []
+    for n, item in enumerate(figures):
+        if isinstance(item, FigureRecord):
+            out.append(item)
+            continue
+        fig, caption = item if isinstance(item, tuple) else (item, "")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        out.append(FigureRecord(f"{kind}-{n + 1}", caption, buf.getvalue()))
+        if "matplotlib.pyplot" in sys.modules:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+    return out
+
+
+def _not_applicable(ctx, why) -> Verdict:
+    return Verdict("not-applicable", details={"reason": why}, seeds=[ctx.seed], elapsed=0.0, mode=ctx.mode)
+
+
+def _run_part(claim: Claim, part: Part, ctx: Context, render: bool = True) -> "PartResult":
+    if not part.applies(ctx.direction, ctx.method):
+        why = "this part does not run a user " + ("direction" if ctx.direction is not None else "method")
+        na = _not_applicable(ctx, why)
+        return PartResult(part.name, part.statistic, part.breaks, na, replace(na), applicable=False)
+    check = _call(part.check_fn, ctx, claim.id, f"{_slug(part.name)}-check", render)
+    control = _call(part.control_fn, ctx, claim.id, f"{_slug(part.name)}-control", render)
+    return PartResult(part.name, part.statistic, part.breaks, check, control)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+# =============================================================================== results
+@dataclass
+class PartResult:
+    """A part's check and control at one seed; ok = check passed and control failed."""
+
+    name: str
+    statistic: str
+    breaks: str
+    check: Verdict
+    control: Verdict
+    applicable: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.applicable and self.check.status == "pass" and self.control.status == "fail"
+
+    @property
+    def problems(self) -> list:
+        """Human-readable reasons why this part is not ok (empty when ok)."""
+        if not self.applicable:
+            return [f"not applicable: {self.check.details.get('reason', '')}"]
+        out = []
+        v, c = self.check, self.control
+        if v.status == "error":
+            out.append("CHECK RAISED AN ERROR")
+        elif v.status != "pass":
+            out.append(f"check {v.status.upper()}")
+        if c.status == "pass":
+            out.append("CONTROL PASSED: the part cannot tell right from wrong")
+        elif c.status == "error":
+            out.append("CONTROL RAISED AN ERROR")
+        elif c.status != "fail":
+            out.append(f"control {c.status} (it must fail)")
+        return out
+
+
+@dataclass
+class SeedResult:
+    """Every part of one claim at one seed."""
+
+    claim_id: str
+    seed: int
+    mode: str
+    parts: list
+    elapsed: float = 0.0
+
+    @property
+    def applicable(self) -> bool:
+        return any(p.applicable for p in self.parts)
+
+    @property
+    def ok(self) -> bool:
+        used = [p for p in self.parts if p.applicable]
+        return bool(used) and all(p.ok for p in used)
+
+    @property
+    def problems(self) -> list:
+        return [f"{p.name}: {msg}" for p in self.parts if p.applicable for msg in p.problems]
+
+
+@dataclass
+class ClaimResult:
+    """A claim's results at every seed run; ok = verified at every seed."""
+
+    claim: Claim
+    by_seed: list
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.by_seed) and all(s.ok for s in self.by_seed)
+
+    @property
+    def applicable(self) -> bool:
+        return any(s.applicable for s in self.by_seed)
+
+    @property
+    def parts(self) -> list:
+        """The parts at the first seed run (the seed the figures were drawn at)."""
+        return self.by_seed[0].parts if self.by_seed else []
+
+    @property
+    def seeds(self) -> list:
+        return [s.seed for s in self.by_seed]
+
+    @property
+    def elapsed(self) -> float:
+        return float(sum(s.elapsed for s in self.by_seed))
+
+    @property
+    def status(self) -> str:
+        """"verified", "not verified" or "not applicable"."""
+        if not self.applicable:
+            return "not applicable"
+        return "verified" if self.ok else "not verified"
+
+    @property
+    def problems(self) -> list:
+        """Reasons why the claim is not verified, with the seed where each occurred."""
+        return [f"seed {s.seed}: {msg}" for s in self.by_seed for msg in s.problems]
+
+
+# =============================================================================== legacy claims
 def claim(id: str, statement: str, source: str, assumptions=(), control: str = "", caption: str = ""):
-    """Decorator registering ``fn(mode, seed, control=False) -> Verdict`` as a Claim.
+    """Transitional decorator for a one-part claim ``fn(mode, seed, control=False) -> Verdict``.
 
-    The decorated name is bound to the Claim object (call ``.check`` / ``.control``, or the
-    original function as ``.fn``). Duplicate ids raise ValueError.
-
-    >>> @claim(id="doc.example", statement="0 <= 1", source="arithmetic", control="1 <= 0 must fail")
-    ... def example(mode, seed, control=False):
-    ...     return decide(1.0 if control else 0.0, 0.5)
-    >>> example.check().status, example.control().status
-    ('pass', 'fail')
-    >>> _ = _REGISTRY.pop("doc.example")                      # keep the doctest out of the registry
+    New claims use ``Claim`` and ``Claim.part`` (one control per part, no control flag threaded
+    through the experiment). This wraps an old-style function as a claim with one part "main".
     """
-    if not isinstance(id, str) or not id or " " in id or id.startswith(".") or id.endswith("."):
-        raise ValueError(f"claim id must be a dotted name like 'family.short-name'; got {id!r}")
     if not control:
         raise ValueError(f"claim {id}: describe the negative control (control=...): every claim needs one")
 
     def wrap(fn):
-        if id in _REGISTRY:
-            raise ValueError(f"duplicate claim id {id!r} (already defined in {_REGISTRY[id].module})")
-        obj = Claim(id, statement, source, list(assumptions), control, caption, fn, getattr(fn, "__module__", ""))
-        _REGISTRY[id] = obj
+        obj = _LegacyClaim(id, statement, source, assumptions, caption=caption)
+        obj.module = getattr(fn, "__module__", obj.module)
+        main = obj.part("main", statistic=(fn.__doc__ or statement).strip().splitlines()[0])(
+            lambda ctx: fn(ctx.mode, ctx.seed, control=False))
+        main.control(breaks=control)(lambda ctx: fn(ctx.mode, ctx.seed, control=True))
+        obj.fn = fn
         return obj
 
     return wrap
 
 
+class _LegacyClaim(Claim):
+    """A one-part claim made by the transitional ``claim`` decorator (``check``/``control`` by mode and seed)."""
+
+    def check(self, mode: str = "quick", seed: int = 0) -> Verdict:
+        return _call(self.parts[0].check_fn, self.context(mode, seed), self.id, "check", render=False)
+
+    def control(self, mode: str = "quick", seed: int = 0) -> Verdict:
+        return _call(self.parts[0].control_fn, self.context(mode, seed), self.id, "control", render=False)
+
+
+# =============================================================================== discovery
 def _discover():
     global _DISCOVERED
     if _DISCOVERED:
         return
     _DISCOVERED = True
-    pkg = importlib.import_module("verify.families")  # one module per claim family
+    pkg = importlib.import_module("verify.families")  # one package (or module) per claim family
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        name = f"{pkg.__name__}.{info.name}"
-        if name in sys.modules:
+    def onerror(name):
+        _LOAD_ERRORS[name] = traceback.format_exc()
+
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + ".", onerror=onerror):
+        if info.name in sys.modules or info.name.rsplit(".", 1)[-1].startswith("_"):
             continue
         try:
-            importlib.import_module(name)
+            importlib.import_module(info.name)
         except Exception:  # a broken claim module must not hide the others; it is reported
-            _LOAD_ERRORS[name] = traceback.format_exc()
+            _LOAD_ERRORS[info.name] = traceback.format_exc()
 
 
 def load_errors() -> dict:
@@ -236,6 +570,11 @@ def load_errors() -> dict:
     """
     _discover()
     return dict(_LOAD_ERRORS)
+
+
+def unregister(claim_id: str) -> None:
+    """Remove a claim from the registry (for examples and tests that define throw-away claims)."""
+    _REGISTRY.pop(claim_id, None)
 
 
 def _match(ids, prefixes):
@@ -264,7 +603,7 @@ def _unknown_claim(name, ids):
 
 
 def claims(prefixes=None) -> list:
-    """Registered claims (after importing every module of ``verify.families``), sorted by id.
+    """Registered claims (after importing every module under ``verify.families``), sorted by id.
 
     ``prefixes``: None (all), a string or a list; "gsgd" matches "gsgd" and "gsgd.*".
 
@@ -292,106 +631,128 @@ def get_claim(id: str) -> Claim:
     return _REGISTRY[id]
 
 
-@dataclass
-class ClaimResult:
-    """A claim with its check and control verdicts; ok = check passed and control failed."""
+# =============================================================================== running
+def parse_seeds(text) -> list:
+    """Seeds from "A:B" (A..B-1), "N", an int or an iterable of ints (all >= 0).
 
-    claim: Claim
-    verdict: Verdict
-    control_verdict: Verdict
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict.status == "pass" and self.control_verdict.status == "fail"
-
-    @property
-    def problems(self) -> list:
-        """Human-readable reasons why this result is not ok (empty when ok)."""
-        out = []
-        v, c = self.verdict, self.control_verdict
-        if v.status == "error":
-            out.append("CHECK RAISED AN ERROR")
-        elif v.status != "pass":
-            out.append(f"check {v.status.upper()}")
-        if c.status == "pass":
-            out.append("CONTROL PASSED: the claim cannot tell right from wrong")
-        elif c.status == "error":
-            out.append("CONTROL RAISED AN ERROR")
-        elif c.status != "fail":
-            out.append(f"control {c.status} (it must fail)")
-        return out
-
-
-def _safe(cl, kind, mode, seed):
-    start = time.perf_counter()
-    try:
-        return getattr(cl, kind)(mode, seed)
-    except Exception as exc:
-        return Verdict("error", details={"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()},
-                       seeds=[int(seed)], elapsed=time.perf_counter() - start, mode=mode)
+    >>> parse_seeds("0:3"), parse_seeds("5"), parse_seeds(range(2))
+    ([0, 1, 2], [5], [0, 1])
+    >>> parse_seeds("3:1")
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must be 'A:B' with 0 <= A < B (seeds A..B-1), a seed N >= 0 or a list of them; got '3:1'
+    """
+    err = ValueError("seeds must be 'A:B' with 0 <= A < B (seeds A..B-1), a seed N >= 0 or a list of them; "
+                     f"got {text!r}")
+    if isinstance(text, str):
+        try:
+            if ":" in text:
+                a, b = (int(s) for s in text.split(":"))
+                seeds = list(range(a, b)) if 0 <= a < b else None
+            else:
+                seeds = [int(text)]
+        except ValueError:
+            raise err from None
+    elif isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        seeds = [int(text)]
+    else:
+        try:
+            seeds = [int(s) for s in text if isinstance(s, (int, np.integer)) and not isinstance(s, bool)]
+            seeds = seeds if len(seeds) == len(list(text)) else None
+        except TypeError:
+            raise err from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise err
+    return seeds
 
 
-def _progress_fn(progress, total):
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: one claim at one seed (a pure function of its fields)."""
+
+    claim_id: str
+    mode: str
+    seed: int
+    draw: bool
+    direction: object = None
+    method: object = None
+
+
+def run_task(task: Task) -> SeedResult:
+    """Run one task (importable, picklable: what executors send to workers)."""
+    from .overrides import resolve_direction, resolve_method
+
+    cl = get_claim(task.claim_id)
+    return cl.run(task.mode, task.seed, draw=task.draw, direction=resolve_direction(task.direction),
+                  method=resolve_method(task.method))
+
+
+def _progress_fn(progress):
     if callable(progress):
         return progress
     show = progress if progress is not None else sys.stderr.isatty()
     if not show:
-        return lambda i, n, cid, stage: None
+        return lambda done, total, label: None
     start = time.perf_counter()
 
-    def bar(i, n, cid, stage):
-        frac = i / max(n, 1)
-        done = "#" * int(30 * frac)
-        sys.stderr.write(f"\r[{done:<30}] {i}/{n} claims {time.perf_counter() - start:6.1f}s  {stage:<7} {cid[:50]:<50}")
-        if i >= n:
+    def bar(done, total, label):
+        frac = done / max(total, 1)
+        sys.stderr.write(f"\r[{'#' * int(30 * frac):<30}] {done}/{total} tasks {time.perf_counter() - start:6.1f}s "
+                         f"{label[:50]:<50}")
+        if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
     return bar
 
 
-def run_claims(ids_or_prefixes=None, mode: str = "quick", seed: int = 0, report_dir=None, progress=None,
-               keep_figures: bool = False) -> list:
-    """Run check and control of each selected claim; write the report when ``report_dir`` is given.
+def run_claims(ids_or_prefixes=None, mode: str = "quick", seeds=(0,), report_dir=None, progress=None,
+               executor=None, direction=None, method=None, seed=None) -> list:
+    """Run every part (check and control) of each selected claim at each seed.
 
-    Returns a list of ``ClaimResult`` (claim, verdict, control_verdict, ok). A check or control
-    that raises becomes a Verdict with status "error" (and the traceback in details). Figures
-    are saved (with a report) and closed unless ``keep_figures``. ``progress``: None (a bar on
-    a terminal), True/False, or a function ``(i, n, claim_id, stage)``.
+    Returns a list of ``ClaimResult`` in claim-id order, each with ``by_seed`` in seed order.
+    ``seeds``: an iterable of seeds or "A:B"; ``seed=N`` is shorthand for ``seeds=[N]``.
+    ``executor``: None (in this process) or an object with ``map(fn, tasks, on_done)`` (see
+    ``verify.executors``); results do not depend on it. ``direction`` / ``method``: a user's
+    direction or method factory (objects or "module:name" strings) replacing the built-in ones
+    in the parts that declare ``uses``. Figures are drawn at the first seed. With
+    ``report_dir``, the report is written (atomically, as a whole).
 
     >>> import verify
-    >>> res = verify.run_claims("schedules.polynomial.conditions")
-    >>> res[0].verdict.status, res[0].control_verdict.status, res[0].ok
-    ('pass', 'fail', True)
+    >>> res = verify.run_claims("schedules.polynomial.conditions", seeds="0:2", progress=False)
+    >>> res[0].ok, res[0].seeds
+    (True, [0, 1])
     """
     if mode not in MODES:
         raise ValueError(f"mode must be 'quick' or 'full'; got {mode!r}")
+    seeds = parse_seeds(seeds if seed is None else seed)
     selected = claims(ids_or_prefixes)
-    bar = _progress_fn(progress, len(selected))
-    results = []
-    for i, cl in enumerate(selected):
-        bar(i, len(selected), cl.id, "check")
-        v = _safe(cl, "check", mode, seed)
-        bar(i, len(selected), cl.id, "control")
-        c = _safe(cl, "control", mode, seed)
-        results.append(ClaimResult(cl, v, c))
-    bar(len(selected), len(selected), "", "done")
+    out_dir = None
     if report_dir is not None:
+        from .report import prepare_report_dir
+
+        out_dir = prepare_report_dir(report_dir)  # checked before any work
+    tasks = [Task(cl.id, mode, s, i == 0, direction, method) for cl in selected for i, s in enumerate(seeds)]
+    bar = _progress_fn(progress)
+    if executor is None:
+        from .executors import InProcess
+
+        executor = InProcess()
+    done = [0]
+
+    def on_done(i, result):
+        done[0] += 1
+        bar(done[0], len(tasks), f"{tasks[i].claim_id} (seed {tasks[i].seed})")
+
+    bar(0, len(tasks), "")
+    flat = executor.map(run_task, tasks, on_done)
+    results, n = [], len(seeds)
+    for j, cl in enumerate(selected):
+        results.append(ClaimResult(cl, list(flat[j * n:(j + 1) * n])))
+    if out_dir is not None:
         from .report import write_report
 
-        write_report(results, report_dir, mode=mode, seed=seed, load_errors=load_errors())
-    if not keep_figures:
-        _close_figures(results)
+        write_report(results, out_dir, mode=mode, seeds=seeds, load_errors=load_errors(),
+                     executor=getattr(executor, "describe", lambda: {"backend": "in-process"})(),
+                     direction=direction, method=method)
     return results
-
-
-def _close_figures(results):
-    """Release pyplot-managed figures (figures made with ``verify.report.subplots`` need nothing)."""
-    if "matplotlib.pyplot" not in sys.modules:
-        return
-    import matplotlib.pyplot as plt
-
-    for r in results:
-        for v in (r.verdict, r.control_verdict):
-            for item in v.figures:
-                plt.close(item[0] if isinstance(item, tuple) else item)

@@ -1,24 +1,36 @@
 """The verification report (spec 5.6): report.md, results.json and the figures as PNG.
 
 ``write_report(results, directory)`` is called by ``verify.run_claims(..., report_dir=...)`` and by
-``stochopt verify``. ``subplots`` makes figures that need no display and no pyplot state (they are
-rendered with the Agg canvas), the recommended way for claims to draw.
+``stochopt verify``. The report is written as a whole: into a temporary directory beside the
+target, then swapped in, so a reader never sees half of one run and half of another, and a
+crash leaves the previous report intact. The target is checked before any claim runs
+(``prepare_report_dir``): an empty path, a file, an unwritable place, or a directory holding
+files the report did not write are refused with a clear error.
+
+``subplots`` makes figures that need no display and no pyplot state (rendered with the Agg
+canvas), the recommended way for claims to draw.
 
 >>> import tempfile, os, verify
->>> out = tempfile.mkdtemp()
+>>> out = os.path.join(tempfile.mkdtemp(), "rep")
 >>> _ = verify.run_claims("schedules.polynomial.conditions", report_dir=out, progress=False)
 >>> sorted(n for n in os.listdir(out) if not n.startswith("."))
 ['figures', 'report.md', 'results.json']
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import io
 import json
 import os
 import platform
+import shutil
+import tempfile
 
-__all__ = ["subplots", "write_report", "versions", "results_dict"]
+__all__ = ["subplots", "write_report", "versions", "results_dict", "prepare_report_dir", "MARKER"]
+
+#: The file that marks a directory as a stochopt report (a report only ever replaces its own kind).
+MARKER = ".stochopt-report"
+FORMAT = "stochopt-results-2"
 
 
 def subplots(nrows: int = 1, ncols: int = 1, figsize=(6.4, 4.0), **kwargs):
@@ -56,153 +68,188 @@ def versions() -> dict:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
-def _atomic_bytes(path, data: bytes):
-    from stochopt.engine import atomic_write
+# ============================================================================ the target directory
+def prepare_report_dir(directory) -> str:
+    """Check, before any work, that a report can be written to ``directory``; return its absolute path.
 
-    atomic_write(path, lambda f: f.write(data))
+    Accepted: a directory that does not exist yet (its parent is created), an empty directory, or
+    a directory holding an earlier stochopt report (marked by ``.stochopt-report``).
+
+    >>> prepare_report_dir("")
+    Traceback (most recent call last):
+    ...
+    ValueError: report directory is empty: give a directory path (e.g. --report stochopt-report)
+    """
+    if directory is None or not str(os.fspath(directory)).strip():
+        raise ValueError("report directory is empty: give a directory path (e.g. --report stochopt-report)")
+    path = os.path.abspath(os.fspath(directory))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"report directory {path} exists and is not a directory; choose another --report")
+    if os.path.isdir(path):
+        names = os.listdir(path)
+        if names and MARKER not in names:
+            raise ValueError(f"report directory {path} holds files that no stochopt report wrote "
+                             f"({', '.join(sorted(names)[:5])}{', ...' if len(names) > 5 else ''}); "
+                             "refusing to replace them: choose an empty or new directory")
+    parent = os.path.dirname(path)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".tmp-probe-", dir=parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise ValueError(f"cannot write a report into {path}: {exc.strerror or exc}; choose a writable "
+                         "--report directory") from None
+    return path
 
 
-def _save_figures(verdict, claim, directory, tag):
-    saved = []
-    for n, item in enumerate(verdict.figures):
-        fig, caption = (item if isinstance(item, tuple) else (item, claim.caption))
-        name = f"{claim.id}{'-control' if tag else ''}-{n + 1}.png"
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        _atomic_bytes(os.path.join(directory, "figures", name), buf.getvalue())
-        saved.append({"file": f"figures/{name}", "caption": caption or claim.caption})
-    return saved
+@contextlib.contextmanager
+def _lock(path):
+    """Serialise the final swap of concurrent runs writing the same report."""
+    lock_path = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.lock")
+    with open(lock_path, "a") as f:
+        try:
+            import fcntl
+
+            fcntl.flock(f, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not POSIX: the swap is still whole, only unserialised
+            pass
+        yield
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _swap_in(staging: str, path: str) -> None:
+    with _lock(path):
+        old = None
+        if os.path.isdir(path):
+            if os.listdir(path) and MARKER not in os.listdir(path):
+                raise ValueError(f"report directory {path} now holds files no stochopt report wrote; the new "
+                                 f"report is left in {staging}")
+            old = tempfile.mkdtemp(prefix=f".old-{os.path.basename(path)}-", dir=os.path.dirname(path))
+            os.replace(path, os.path.join(old, "report"))
+        os.replace(staging, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
-def _ci(ci) -> str:
-    return "" if ci is None else f" [{ci[0]:.3g}, {ci[1]:.3g}]"
+# ============================================================================ results.json
+def _figure_files(result) -> dict:
+    """{(part name, kind): [{"file", "caption", "png"}]} for the first seed's figures."""
+    out = {}
+    for p in result.parts:
+        for kind, verdict in (("check", p.check), ("control", p.control)):
+            files = []
+            for n, fig in enumerate(verdict.figures):
+                name = f"{result.claim.id}--{_slug(p.name)}-{kind}-{n + 1}.png"
+                files.append({"file": f"figures/{name}", "caption": fig.caption or result.claim.caption,
+                              "png": fig.png})
+            out[(p.name, kind)] = files
+    return out
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
-def results_dict(results, mode, seed, figures=None, load_errors=None) -> dict:
-    """The JSON document of a run (see ``write_report``).
+def _part_entry(p, figures) -> dict:
+    entry = {"name": p.name, "statistic": p.statistic, "breaks": p.breaks, "applicable": p.applicable, "ok": p.ok,
+             "check": p.check.to_dict(), "control": p.control.to_dict(), "problems": p.problems}
+    entry["check"]["figures"] = [{k: v for k, v in f.items() if k != "png"} for f in figures[(p.name, "check")]]
+    entry["control"]["figures"] = [{k: v for k, v in f.items() if k != "png"} for f in figures[(p.name, "control")]]
+    return entry
+
+
+def _seed_entry(s) -> dict:
+    return {"seed": s.seed, "ok": s.ok, "elapsed_s": s.elapsed,
+            "parts": [{"name": p.name, "ok": p.ok, "applicable": p.applicable,
+                       "check": p.check.to_dict(details=False), "control": p.control.to_dict(details=False)}
+                      for p in s.parts]}
+
+
+def results_dict(results, mode="quick", seeds=(0,), load_errors=None, executor=None, direction=None,
+                 method=None) -> dict:
+    """The JSON document of a run (``results.json``).
+
+    Per claim: ``id``, ``family``, ``statement``, ``source``, ``assumptions``, ``reconstructed``,
+    ``ok`` (verified: every part passes and every part's control fails, at every seed run),
+    ``status``, ``parts`` (at the first seed, each with its statistic in words, its ``check`` and
+    its ``control`` verdicts and figures) and ``by_seed`` (seed, ok, and the status, statistic,
+    threshold and interval of each part's check and control).
 
     >>> import verify
-    >>> doc = results_dict(verify.run_claims("schedules.two-timescale", progress=False), "quick", 0)
-    >>> doc["claims"][0]["status"], doc["claims"][0]["control"]["status"], doc["summary"]["ok"]
-    ('pass', 'fail', True)
+    >>> doc = results_dict(verify.run_claims("schedules.two-timescale", seeds="0:2", progress=False), seeds=[0, 1])
+    >>> c = doc["claims"][0]
+    >>> c["ok"], c["parts"][0]["check"]["status"], c["parts"][0]["control"]["status"], len(c["by_seed"])
+    (True, 'pass', 'fail', 2)
     """
     from .registry import _jsonable
 
-    figures = figures or {}
     out = []
     for r in results:
-        v, c, cl = r.verdict, r.control_verdict, r.claim
-        out.append({
-            "id": cl.id, "statement": cl.statement, "source": cl.source, "assumptions": cl.assumptions,
-            "status": v.status, "statistic": v.statistic, "threshold": v.threshold, "ci": v.ci,
-            "mode": v.mode or mode, "seeds": v.seeds, "elapsed_s": v.elapsed, "details": v.details,
-            "control": {"description": cl.control_description, "status": c.status, "statistic": c.statistic,
-                        "threshold": c.threshold, "ci": c.ci, "seeds": c.seeds, "elapsed_s": c.elapsed,
-                        "details": c.details},
-            "ok": r.ok, "problems": r.problems, "figures": figures.get(cl.id, []),
-        })
-    summary = {"claims": len(results), "checks_passed": sum(r.verdict.status == "pass" for r in results),
-               "controls_failed": sum(r.control_verdict.status == "fail" for r in results),
-               "ok": all(r.ok for r in results) and not load_errors}
-    doc = {"created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "mode": mode,
-           "seed": seed, "versions": versions(), "summary": summary, "load_errors": load_errors or {},
-           "claims": out}
+        figures = _figure_files(r)
+        cl = r.claim
+        out.append({"id": cl.id, "family": cl.family, "statement": cl.statement, "source": cl.source,
+                    "assumptions": cl.assumptions, "reconstructed": cl.reconstructed, "ok": r.ok,
+                    "status": r.status, "seeds": r.seeds, "elapsed_s": r.elapsed, "sizes": cl.sizes.get(mode),
+                    "parts": [_part_entry(p, figures) for p in r.parts],
+                    "by_seed": [_seed_entry(s) for s in r.by_seed], "problems": r.problems})
+    applicable = [r for r in results if r.applicable]
+    summary = {"claims": len(results), "verified": sum(r.ok for r in results),
+               "not_verified": sum(not r.ok for r in applicable), "not_applicable": len(results) - len(applicable),
+               "parts": sum(len(r.parts) for r in results), "seeds": list(seeds),
+               "ok": bool(applicable) and all(r.ok for r in applicable) and not load_errors}
+    doc = {"format": FORMAT, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "mode": mode, "seeds": list(seeds), "versions": versions(),
+           "executor": executor or {"backend": "in-process", "workers": 1},
+           "user": {"direction": _describe_user(direction), "method": _describe_user(method)},
+           "summary": summary, "load_errors": load_errors or {}, "claims": out}
     return _jsonable(doc)
 
 
-def write_report(results, directory, mode="quick", seed=0, load_errors=None) -> dict:
-    """Write ``report.md``, ``results.json`` and ``figures/*.png`` into ``directory``; return the JSON doc.
+def _describe_user(obj):
+    if obj is None or isinstance(obj, str):
+        return obj
+    return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
-    results.json has top-level ``created``, ``versions``, ``mode``, ``seed``, ``summary``,
-    ``load_errors`` and ``claims``: per claim id, statement, source, status, statistic, threshold,
-    ci, mode, seeds, elapsed_s and ``control`` (its own status, statistic, ...).
+
+def write_report(results, directory, mode="quick", seeds=(0,), load_errors=None, executor=None, direction=None,
+                 method=None) -> dict:
+    """Write ``report.md``, ``results.json`` and ``figures/*.png`` into ``directory`` as a whole; return the doc.
 
     >>> import json, os, tempfile, verify
-    >>> out = tempfile.mkdtemp()
+    >>> out = os.path.join(tempfile.mkdtemp(), "rep")
     >>> _ = write_report(verify.run_claims("schedules.two-timescale", progress=False), out)
     >>> sorted(json.load(open(os.path.join(out, "results.json")))["claims"][0])[:4]
-    ['assumptions', 'ci', 'control', 'details']
+    ['assumptions', 'by_seed', 'elapsed_s', 'family']
     """
-    directory = os.fspath(directory)
-    os.makedirs(os.path.join(directory, "figures"), exist_ok=True)
-    figures = {}
-    for r in results:
-        figures[r.claim.id] = (_save_figures(r.verdict, r.claim, directory, False)
-                               + _save_figures(r.control_verdict, r.claim, directory, True))
-    doc = results_dict(results, mode, seed, figures, load_errors)
-    _atomic_bytes(os.path.join(directory, "results.json"), json.dumps(doc, indent=2).encode())
-    _atomic_bytes(os.path.join(directory, "report.md"), _markdown(results, doc, figures).encode())
+    path = prepare_report_dir(directory)
+    doc = results_dict(results, mode, seeds, load_errors, executor, direction, method)
+    staging = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(path)}-", dir=os.path.dirname(path))
+    try:
+        os.mkdir(os.path.join(staging, "figures"))
+        for r in results:
+            for files in _figure_files(r).values():
+                for f in files:
+                    _write(os.path.join(staging, f["file"]), f["png"])
+        _write(os.path.join(staging, "results.json"), json.dumps(doc, indent=2).encode())
+        from .report_md import markdown
+
+        _write(os.path.join(staging, "report.md"), markdown(results, doc).encode())
+        _write(os.path.join(staging, MARKER), f"{FORMAT}\n".encode())
+        os.chmod(staging, 0o777 & ~_umask())
+        _swap_in(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return doc
 
 
-def _markdown(results, doc, figures) -> str:
-    s = doc["summary"]
-    lines = ["# stochopt verification report", "",
-             f"Created {doc['created']} - mode **{doc['mode']}** - seed {doc['seed']} - "
-             + ", ".join(f"{k} {v}" for k, v in doc["versions"].items() if k != "platform"), "",
-             f"**{s['checks_passed']}/{s['claims']} checks passed, {s['controls_failed']}/{s['claims']} negative "
-             f"controls failed (as they must).** Overall: **{'OK' if s['ok'] else 'NOT OK'}**.", "",
-             "A claim is verified when its check passes *and* its negative control (the same experiment with "
-             "one assumption broken) fails.", ""]
-    bad = [r for r in results if not r.ok]
-    if bad or doc["load_errors"]:
-        lines += ["## Attention", ""]
-        for r in bad:
-            lines.append(f"- **{r.claim.id}**: {'; '.join(r.problems)}")
-        for mod, tb in doc["load_errors"].items():
-            lines.append(f"- **claim module {mod} failed to import**: `{tb.strip().splitlines()[-1]}`")
-        lines.append("")
-    lines += ["## Summary", "", "| claim | statement | source | verdict | statistic vs threshold | control | runtime |",
-              "|---|---|---|---|---|---|---|"]
-    for r in results:
-        v, c = r.verdict, r.control_verdict
-        better = v.details.get("better", "lower") if isinstance(v.details, dict) else "lower"
-        op = "<=" if better == "lower" else ">="
-        runtime = (v.elapsed or 0) + (c.elapsed or 0)
-        lines.append(f"| [{r.claim.id}](#{_anchor(r.claim.id)}) | {_cell(r.claim.statement)} | {_cell(r.claim.source)} | "
-                     f"**{v.status}** | {_fmt(v.statistic)}{_ci(v.ci)} {op} {_fmt(v.threshold)} | "
-                     f"{c.status}{' (must fail!)' if c.status != 'fail' else ''} | {runtime:.2f} s |")
-    lines.append("")
-    for r in results:
-        cl, v, c = r.claim, r.verdict, r.control_verdict
-        lines += [f"## {cl.id}", "", f"**Statement.** {cl.statement}", "", f"**Source.** {cl.source}", ""]
-        if cl.assumptions:
-            lines += ["**Assumptions.**", ""] + [f"- {a}" for a in cl.assumptions] + [""]
-        lines += [f"**Verdict: {v.status}.** statistic {_fmt(v.statistic)}{_ci(v.ci)}, threshold {_fmt(v.threshold)}, "
-                  f"seeds {v.seeds}, {(v.elapsed or 0):.2f} s ({v.mode}).", "",
-                  f"**Negative control: {c.status}** ({'as required' if c.status == 'fail' else 'IT MUST FAIL'}). "
-                  f"{cl.control_description} statistic {_fmt(c.statistic)}{_ci(c.ci)}, threshold {_fmt(c.threshold)}.",
-                  ""]
-        for label, verdict in (("check", v), ("control", c)):
-            if verdict.status == "error":
-                lines += [f"Error in the {label}:", "", "```", str(verdict.details.get("traceback", "")).strip(),
-                          "```", ""]
-        for fig in figures.get(cl.id, []):
-            lines += [f"![{_cell(fig['caption'])}]({fig['file']})", "", f"*{fig['caption']}*", ""]
-        details = {k: val for k, val in (v.details or {}).items() if k != "traceback"}
-        if details:
-            lines += ["<details><summary>details</summary>", "", "```json",
-                      json.dumps(_jsonable_safe(details), indent=1)[:4000], "```", "", "</details>", ""]
-    return "\n".join(lines)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
-def _jsonable_safe(value):
-    from .registry import _jsonable
-
-    return _jsonable(value)
-
-
-def _anchor(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum() or ch in "-_ ").replace(" ", "-")
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
