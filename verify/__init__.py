@@ -1,7 +1,8 @@
 """verify: the instrument every claim reads its verdict from.
 
 - measures: ``min_norm_point``, ``goldstein``, ``clarke_distance`` (spec 5.1, 5.2);
-- tracking: reference flows, integrators and ``tracking_error`` (spec 5.3);
+- inclusions: the limiting differential inclusions and their event-driven integrator (spec 1.5, 5.3);
+- tracking: the windowed tracking error ``tracking_error`` (spec 5.3);
 - lyapunov: increments of a Lyapunov function along a trace;
 - stats: ``fit_exponent``, ``standard_error``, ``mean_ci``, ``bootstrap`` (spec 5.4);
 - symbolic: sympy proofs of stepsize conditions (spec 5.5);
@@ -13,7 +14,7 @@
 >>> verify.min_norm_point(np.array([[1.0, 0.0], [0.0, 1.0]])).point
 array([0.5, 0.5])
 """
-from . import lyapunov, measures, stats, symbolic, tracking  # noqa: F401
+from . import inclusions, lyapunov, measures, stats, symbolic, tracking  # noqa: F401
 from .lyapunov import decrease_summary, framework_lyapunov, increments, positive_part_sum, values_along
 from .measures import certificate, clarke_distance, default_samples, goldstein, min_norm_point, sample_ball
 from .registry import (
@@ -32,20 +33,21 @@ from .registry import (
     run_claims,
 )
 from .stats import bootstrap, fit_exponent, mean_ci, standard_error
-from .tracking import (
-    Flow,
-    MomentumRecorder,
+from .inclusions import (
+    Inclusion,
+    Solution,
     integrate,
     linear_flow,
-    momentum_error,
     single_timescale_flow,
-    tracking_error,
+    subgradient_flow,
     two_timescale_flow,
 )
+from .tracking import MomentumRecorder, momentum_error, tracking_error
 
 __all__ = [
     "min_norm_point", "certificate", "goldstein", "clarke_distance", "default_samples", "sample_ball",
-    "Flow", "linear_flow", "single_timescale_flow", "two_timescale_flow", "integrate", "tracking_error",
+    "Inclusion", "Solution", "linear_flow", "subgradient_flow", "single_timescale_flow", "two_timescale_flow",
+    "integrate", "tracking_error",
     "MomentumRecorder", "momentum_error",
     "increments", "positive_part_sum", "decrease_summary", "values_along", "framework_lyapunov",
     "fit_exponent", "standard_error", "mean_ci", "bootstrap",

@@ -387,7 +387,8 @@ def tracking_run(problem, *, etas=(0.04, 0.02, 0.01, 0.005), tau: float = 1.0, w
     >>> r.constant_error.shape, r.diminishing_error.shape
     ((2, 3), (2, 3))
     """
-    from .tracking import MomentumRecorder, single_timescale_flow, tracking_error
+    from .inclusions import single_timescale_flow
+    from .tracking import MomentumRecorder, tracking_error
 
     flow = single_timescale_flow(problem, direction, tau=tau)
     errs = []
