@@ -35,7 +35,18 @@ from stochopt import directions as _directions
 from stochopt import schedules
 
 from .. import experiments as E
-from ..registry import Verdict, claim, decide
+from ..registry import Verdict, decide
+from ..registry import claim as _claim
+
+#: Claims already rewritten in the package ``verify.families.gsgd`` (transitional: this module goes
+#: when the list holds every claim below).
+MOVED = {"gsgd.single-timescale.stationarity", "gsgd.random-stepsizes.clarke", "gsgd.methods",
+         "gsgd.schedule-conditions"}
+
+
+def claim(id, **kwargs):
+    """The registry's legacy decorator, skipping the claims that moved."""
+    return (lambda fn: fn) if id in MOVED else _claim(id=id, **kwargs)
 
 SOURCE = ("Xiao, Hu, Toh, arXiv 2307.10053 (GSGD framework; later title 'SGD-type Methods with Guaranteed Global "
           "Stability in Nonsmooth Nonconvex Optimization')")

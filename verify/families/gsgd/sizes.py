@@ -4,4 +4,18 @@ One table for the family (quick: CI, every claim at every seed 0-19; full: a res
 machine). docs/claims/gsgd.md lists each claim's sizes with their run times.
 """
 
-SIZES: dict = {}
+_STATIONARITY = dict(lr0=0.1, x0_radius=1.0, known_set_problems=("crescent", "mifflin2", "active-faces"),
+                     epsilon_problems=("chained-crescent-1",), kappa=(4.0, 8.0, 16.0),
+                     fraction_problems=("crescent", "chained-crescent-1"),
+                     relu_problem=dict(hidden=(4,), n=24, d_in=3, task="regression", seed=0), relu_x0_radius=0.5,
+                     batch_size=8, radius_kappa=(0.5, 2.0))
+
+SIZES: dict = {
+    # gsgd.single-timescale.stationarity: steps K (a power of 2 times `records`), window ends K / 2^j
+    "stationarity": {
+        "quick": dict(_STATIONARITY, steps=4096, records=128, checkpoints=4, replicas=32, fraction_replicas=128,
+                      relu_steps=4096, relu_replicas=16),
+        "full": dict(_STATIONARITY, steps=32768, records=256, checkpoints=6, replicas=64, fraction_replicas=256,
+                     relu_steps=32768, relu_replicas=32),
+    },
+}

@@ -1,0 +1,309 @@
+"""gsgd.single-timescale.stationarity: the limit points of every instance are Clarke stationary.
+
+Theorem (Xiao, Hu, Toh, arXiv 2307.10053; reconstructed, no theorem number attributed): for f
+locally Lipschitz and path-differentiable, phi convex with its unique minimum at 0, single
+timescale theta_k = tau eta_k, random stepsizes eta_k = eta_bar_k zeta_k (zeta_k i.i.d. with a
+density on [a, b], 0 < a < b; eta_bar_k -> 0, sum eta_bar_k = inf, sum eta_bar_k^2 < inf) and a
+random x_0 with a density, almost surely every cluster point of x_k is Clarke stationary
+(the iterates avoid the null set where the oracle differs from the gradient, spec 1.5).
+
+What we verify: the claim says "goes to 0"; a finite run shows it as a decay. Along the schedule,
+at the window ends k_j = K / 2^j, each measure must shrink at least like eta_bar_k^(1/4), i.e. its
+fitted exponent beta in measure ~ k^-beta (eta_bar_k ~ k^-p) must be >= p/4. Why 1/4: the orders
+expected are 1 for directions that are Lipschitz at 0 (identity, clipping: the iterates chatter
+O(eta_k) around the limit) and 1/2 for sign-type directions (their relay oscillation settles at
+amplitude ~ sqrt(eta_k / tau)), both measured on these problems; 1/4 is half the smaller one, a
+margin that a plateau (beta -> 0) cannot reach. Thresholds are never set from observed values.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import problems as P
+
+from ...registry import Claim, decide
+from . import _common as C
+from .sizes import SIZES
+
+CLAIM = Claim(
+    id="gsgd.single-timescale.stationarity",
+    statement=("Single timescale theta_k = tau eta_k with random stepsizes and random starts: for heavy ball, Signum, "
+               "single-timescale Lion, normalized SGD and clipped SGD (norm and coordinate), the distance of x_k to "
+               "the Clarke-stationary set and the epsilon-active Clarke measure go to 0 on nonconvex nonsmooth "
+               "problems with exact Clarke sets, the limit of (almost) every replica is Clarke stationary, and on a "
+               "ReLU network trained with minibatches the Goldstein measure at radii ~ sqrt(eta_k) goes to 0."),
+    source="Xiao, Hu, Toh, arXiv 2307.10053, convergence of the single-timescale framework with random stepsizes "
+           "(spec 1.2, 1.5)",
+    assumptions=["f locally Lipschitz, path-differentiable (crescent, mifflin2, active-faces n=4, chained-crescent-1 "
+                 "n=4, relu-mlp)", "phi convex, unique minimum at 0, s in dphi(m)",
+                 "theta_k = tau eta_k, tau = 4 (capped at 1)",
+                 "eta_k = eta_bar_k zeta_k, zeta_k ~ U[0.5, 1.5] i.i.d. per replica, eta_bar_k = a (10/(k+10))^0.75",
+                 "x_0 = standard start + U[-r, r]^d", "deterministic oracle (classic problems); minibatch of 8 "
+                 "(ReLU network)"],
+    reconstructed="the statement (random stepsizes give Clarke, not only D_f, stationarity) and the decay orders",
+    sizes=SIZES["stationarity"],
+)
+TAU, POWER = 4.0, 0.75
+THRESHOLD = POWER / 4  # measure ~ eta_bar_k^(1/4) at least
+
+
+def _runs(ctx, names, constant=False, shift=None, blocks=None, problem_kw=None):
+    """{(problem, method): InstanceRun} for the named problems and the part's instances."""
+    size, out = ctx.size, {}
+    for pname in names:
+        p = P.get(pname, **(problem_kw or {}).get(pname, {}))
+        run_p = p if shift is None else C.ShiftedOracle(p, np.eye(p.dim)[0] * shift)
+        lr0 = size["lr0"] if constant is False else size["lr0"] * np.repeat([1.0, 0.25], size["replicas"] // 2)
+        lr = C.random_steps(lr0, POWER, seed=ctx.seed, constant=bool(constant))
+        for mname, factory in C.instances(ctx, blocks=blocks).items():
+            out[pname, mname] = C.run_instance(mname, factory, run_p, lr, steps=size["steps"],
+                                               replicas=size["replicas"], seed=ctx.seed, tau=TAU,
+                                               x0_radius=size["x0_radius"], records=size["records"])
+    return out
+
+
+def _figure(ctx, ends, curves, ylabel, title, caption):
+    if not ctx.draw:
+        return []
+    from ...report import subplots
+
+    names = sorted({p for p, _ in curves})
+    fig, axes = subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6), squeeze=False)
+    for ax, pname in zip(axes[0], names):
+        for (p, m), med in curves.items():
+            if p == pname:
+                ax.loglog(ends, np.maximum(med, 1e-16), "o-", label=m, lw=1, ms=3)
+        ref = ends.astype(float) ** -THRESHOLD
+        top = max(np.nanmax(m[0]) for (p, _), m in curves.items() if p == pname)
+        ax.loglog(ends, top * ref / ref[0], "k--", label=f"slope -{THRESHOLD:g} (threshold)")
+        ax.set(title=f"{title} ({pname})", xlabel="k (window end)", ylabel=ylabel)
+        ax.legend(fontsize=6)
+    return [(fig, caption)]
+
+
+# ------------------------------------------------------------ part 1: distance to the set
+def _distance_part(ctx, constant):
+    names = ctx.size["known_set_problems"]
+    ends = C.checkpoints(ctx.size["steps"], ctx.size["checkpoints"])
+    cells, levels = {}, {}
+    for (pname, mname), run in _runs(ctx, names, constant=constant,
+                                     problem_kw={"active-faces": {"n": 4}}).items():
+        points = C.CLARKE_POINTS[pname](run.x.shape[-1])
+        C.certify_points(P.get(pname, **({"n": 4} if pname == "active-faces" else {})), points)
+        W = C.window_max(run.k, C.distance_to_points(run.x, points), ends)
+        half = W.shape[1] // 2 if constant else W.shape[1]
+        cells[f"{pname} / {mname}"] = W[:, :half]
+        if constant:  # plateau at step a and at a/4: alpha in plateau ~ a^alpha (> 0: set by the step)
+            levels[f"{pname} / {mname}"] = float(np.log(np.nanmedian(W[-1, :half]) / np.nanmedian(W[-1, half:]))
+                                                 / np.log(4.0))
+    exps = C.decay_exponents(ends, cells, ctx.seed)
+    stat, ci, cell = C.worst(exps)
+    curves = {tuple(c.split(" / ")): np.nanmedian(v, axis=1) for c, v in cells.items()}
+    figs = _figure(ctx, ends, curves, "median over replicas of max dist(x_j, S), j in (k/2, k]",
+                   "distance to the Clarke-stationary set",
+                   "Median over replicas of the largest distance of x_j to the certified Clarke-stationary set S over "
+                   "each window (k/2, k], one curve per method. Passing: every curve falls at least as fast as the "
+                   "dashed slope (eta_k^(1/4)); the constant-step control flattens.")
+    details = {"exponents": exps, "worst_cell": cell, "window_ends": ends, **ctx.size, "tau": TAU, "power": POWER}
+    if constant:
+        details["plateau_exponent_alpha"] = levels
+        details["predicted"] = "plateau ~ a^alpha with alpha > 0 (set by the step); beta ~ 0"
+    return decide(stat, THRESHOLD, "higher", ci=ci, details=details, figures=figs)
+
+
+@CLAIM.part("distance to the Clarke-stationary set goes to 0",
+            statistic=("smallest over (problem, method) of the decay exponent beta of the median over replicas of "
+                       "max_{j in (k/2, k]} dist(x_j, S) against k (S: every Clarke-stationary point, certified by the "
+                       "exact Clarke distance); higher is good; threshold p/4 = 0.1875 (the distance shrinks at "
+                       "least like eta_bar_k^(1/4); expected orders 1/2 and 1)"),
+            uses=("method", "direction"))
+def distance(ctx):
+    return _distance_part(ctx, constant=False)
+
+
+@distance.control(breaks="a constant step eta_k = a zeta_k (eta_bar_k does not go to 0): the iterates chatter around "
+                         "S at a level set by the step (reported: alpha in plateau ~ a^alpha from runs at a and a/4, "
+                         "predicted > 0), so beta ~ 0 < p/4")
+def distance_constant_step(ctx):
+    return _distance_part(ctx, constant=True)
+
+
+# ----------------------------------------------------- part 2: epsilon-active Clarke measure
+def _epsilon_part(ctx, shift):
+    from ...measures import clarke_distance
+
+    size = ctx.size
+    ends = C.checkpoints(size["steps"], size["checkpoints"])
+    cells, plateau = {}, {}
+    kw = {p: {"n": 4} for p in size["epsilon_problems"]}
+    for (pname, mname), run in _runs(ctx, size["epsilon_problems"], shift=shift, problem_kw=kw).items():
+        p = P.get(pname, **kw[pname])
+        rows = [int(np.flatnonzero(run.k == e)[0]) for e in ends]
+        for kappa in size["kappa"]:
+            M = np.array([clarke_distance(p, run.x[r], eps=kappa * float(np.sqrt(run.envelope[r]))).value
+                          for r in rows])
+            cells[f"{pname} / {mname} / kappa {kappa:g}"] = M
+            plateau[f"{pname} / {mname} / kappa {kappa:g}"] = float(np.nanmedian(M[-1]))
+    exps = C.decay_exponents(ends, cells, ctx.seed)
+    stat, ci, cell = C.worst(exps)
+    top = max(size["kappa"])
+    curves = {tuple(c.split(" / ")[:2]): np.nanmedian(v, axis=1) for c, v in cells.items() if c.endswith(f" {top:g}")}
+    figs = _figure(ctx, ends, curves, f"median eps-active Clarke measure (eps = {top:g} sqrt(eta_bar_k))",
+                   "epsilon-active Clarke measure",
+                   "Median over replicas of dist(0, conv{grad f_j(x_k): f_j(x_k) >= f(x_k) - eps_k}) with eps_k = kappa "
+                   "sqrt(eta_bar_k) (largest kappa shown). Passing: every curve falls at least as fast as the dashed "
+                   "slope, for every kappa; the shifted-phi control plateaus near ||c||.")
+    details = {"exponents": exps, "worst_cell": cell, "window_ends": ends, "final_median": plateau,
+               "kappa_range": list(size["kappa"]), **size, "tau": TAU, "power": POWER}
+    if shift is not None:
+        details["predicted_plateau"] = f"about ||c|| = {shift:g} (dist(0, df) at stationary points of f - <c, x>)"
+    return decide(stat, THRESHOLD, "higher", ci=ci, details=details, figures=figs)
+
+
+@CLAIM.part("epsilon-active Clarke measure goes to 0",
+            statistic=("smallest over (problem, method, kappa) of the decay exponent beta of the median over replicas "
+                       "of the epsilon-active Clarke measure at x_k, eps_k = kappa sqrt(eta_bar_k), kappa in {4, 8, 16}; "
+                       "higher is good; threshold p/4 = 0.1875 (as part 1)"),
+            uses=("method", "direction"))
+def epsilon_measure(ctx):
+    return _epsilon_part(ctx, shift=None)
+
+
+@epsilon_measure.control(breaks="phi replaced by phi(m - c), minimum at c = (0.5, 0, ...) instead of 0 (run as the "
+                                "equivalent oracle g - c): the limits are stationary points of f - <c, x>, where the "
+                                "measure is about ||c|| = 0.5, so it plateaus and beta ~ 0 < p/4")
+def epsilon_measure_shifted_phi(ctx):
+    return _epsilon_part(ctx, shift=0.5)
+
+
+# ------------------------------------- part 3: momentum averaging makes sign limits Clarke stationary
+def _fraction_part(ctx, names, momentum):
+    """Fraction of replicas whose final iterate passes the Clarke test, for the sign direction."""
+    from ...measures import clarke_distance, min_norm_point
+    from ...stats import binomial_lower, binomial_upper
+
+    size = dict(ctx.size, replicas=ctx.size["fraction_replicas"])
+    factories = C.method_factories(names)
+    kw = {"chained-crescent-1": {"n": 4}}
+    rows, fractions = {}, {}
+    for pname in size["fraction_problems"]:
+        p = P.get(pname, **kw.get(pname, {}))
+        lr = C.random_steps(size["lr0"], POWER, seed=ctx.seed)
+        for mname, factory in factories.items():
+            if not momentum:  # the same sign direction with theta_k = 1: no averaging of the oracle
+                factory = C.method_factories(("signsgd",))["signsgd"]
+            run = C.run_instance(mname, factory, p, lr, steps=size["steps"], replicas=size["replicas"],
+                                 seed=ctx.seed, tau=TAU, x0_radius=size["x0_radius"], records=size["records"])
+            eps = float(np.sqrt(run.envelope[-1]))  # tolerance and activity both at the step's scale
+            res = clarke_distance(p, run.x[-1], eps=max(size["kappa"]) * eps)
+            ok = np.asarray(res.value) <= eps
+            # the mechanism of the control: sign-flow stationarity 0 in conv sign(d_eps f(x))
+            sign_stat = [float(min_norm_point(np.sign(G)).norm) <= eps if G.size else False for G in res.generators]
+            label = f"{pname} / {mname if momentum else 'signsgd (theta_k = 1)'}"
+            k, n = int(ok.sum()), ok.size
+            fractions[label] = (k / n, (binomial_lower(k, n), binomial_upper(k, n)))
+            rows[label] = {"clarke_stationary": k, "replicas": n, "sign_flow_stationary": int(np.sum(sign_stat)),
+                           "median_measure": float(np.nanmedian(res.value)), "tolerance": eps}
+            if ctx.draw:
+                rows[label]["final_x"] = run.x[-1]
+    stat, ci, cell = C.worst(fractions)
+    figs = []
+    if ctx.draw:
+        from ...report import subplots
+
+        fig, ax = subplots(1, 1, figsize=(6.0, 3.8))
+        labels = list(fractions)
+        ax.barh(range(len(labels)), [fractions[c][0] for c in labels], color="C0")
+        ax.errorbar([fractions[c][0] for c in labels], range(len(labels)), fmt="none", ecolor="k",
+                    xerr=np.array([[fractions[c][0] - fractions[c][1][0] for c in labels],
+                                   [fractions[c][1][1] - fractions[c][0] for c in labels]]))
+        ax.axvline(0.9, color="C3", ls="--", label="threshold 0.9")
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set(xlim=(0, 1.02), title="replicas whose limit is Clarke stationary",
+               xlabel="fraction (95% Clopper-Pearson interval)")
+        ax.legend(fontsize=7)
+        figs = [(fig, "Fraction of replicas whose final iterate is Clarke stationary to the step's resolution "
+                      "(eps-active Clarke measure <= sqrt(eta_bar_K)). Passing: every bar's interval above 0.9; "
+                      "without momentum averaging (theta_k = 1, signSGD) the sign direction stops at points where "
+                      "0 is in conv sign(df) but not in df.")]
+        for r in rows.values():
+            r.pop("final_x", None)
+    return decide(stat, 0.9, "higher", ci=ci, details={"rows": rows, "fractions": fractions, "worst_cell": cell},
+                  figures=figs)
+
+
+@CLAIM.part("limits of the sign direction are Clarke stationary",
+            statistic=("smallest over (problem, method) of the fraction of replicas whose final iterate has "
+                       "epsilon-active Clarke measure <= sqrt(eta_bar_K) (eps = 16 sqrt(eta_bar_K)), with its exact "
+                       "95% Clopper-Pearson interval; higher is good; threshold 0.9 (the theorem says every replica "
+                       "almost surely; stated tolerance: 10% of the replicas may still be in transit at the horizon)"))
+def sign_fraction(ctx):
+    return _fraction_part(ctx, ("signum", "lion_singlescale"), momentum=True)
+
+
+@sign_fraction.control(breaks="theta_k = 1 for the same sign direction (signSGD: no momentum averaging, outside "
+                              "theta_k = tau eta_k): its limits only satisfy 0 in conv sign(df(x)), which holds on an "
+                              "arc of crescent's kink circle where 0 is not in df(x); the fraction drops far below 0.9")
+def sign_fraction_no_averaging(ctx):
+    return _fraction_part(ctx, ("signum",), momentum=False)
+
+
+# --------------------------------------------- part 4: ReLU network, minibatches, Goldstein
+#: Initial step per direction on the ReLU network: sign-type directions move every coordinate by
+#: eta_k whatever |m|, the identity and clipped directions by eta_k |m| with |m| ~ |grad f| ~ 0.1.
+RELU_LR0 = {"heavy_ball": 0.2, "clipped_sgd": 0.2, "clipped_sgd_coordinate": 0.2, "signum": 0.02,
+            "lion_singlescale": 0.02, "normalized_sgd": 0.02}
+
+
+def _relu_part(ctx, constant):
+    from ...measures import goldstein
+
+    size = ctx.size
+    p = P.get("relu-mlp", **size["relu_problem"])
+    ends = C.checkpoints(size["relu_steps"], size["checkpoints"])
+    cells, certified = {}, {}
+    for mname, factory in C.instances(ctx, blocks=p.blocks).items():
+        lr = C.random_steps(RELU_LR0.get(mname, 0.05), POWER, seed=ctx.seed, constant=constant)
+        run = C.run_instance(mname, factory, p, lr, steps=size["relu_steps"], replicas=size["relu_replicas"],
+                             seed=ctx.seed, tau=TAU, x0_radius=size["relu_x0_radius"], records=size["records"],
+                             batch_size=size["batch_size"])
+        rows = [int(np.flatnonzero(run.k == e)[0]) for e in ends]
+        alive = ~run.diverged
+        for kappa in size["radius_kappa"]:
+            for samples in (p.dim + 1, 4 * p.dim):
+                values, cert = [], []
+                for j, r in enumerate(rows):
+                    res = goldstein(p, run.x[r][alive], kappa * float(np.sqrt(run.envelope[r])), samples=samples,
+                                    seed=ctx.seed * 7919 + j, replica_ids=np.flatnonzero(alive))
+                    values.append(np.where(res.certified, res.value, np.nan))  # uncertified values are not used
+                    cert.append(res.certified)
+                key = f"{mname} / kappa {kappa:g} / m {samples}"
+                cells[key] = np.array(values)
+                certified[key] = float(np.mean(cert))
+    exps = C.decay_exponents(ends, cells, ctx.seed)
+    stat, ci, cell = C.worst(exps)
+    curves = {("relu-mlp", c.split(" / ")[0]): np.nanmedian(v, axis=1) for c, v in cells.items()
+              if c.endswith(f"kappa {max(size['radius_kappa']):g} / m {4 * p.dim}")}
+    figs = _figure(ctx, ends, curves, "median certified Goldstein measure", "Goldstein measure, radius ~ sqrt(eta_k)",
+                   f"Median over replicas of the sampled Goldstein measure at radius {max(size['radius_kappa']):g} "
+                   f"sqrt(eta_bar_k) with {4 * p.dim} samples (minibatch training, full-batch gradients in the ball; "
+                   "only certified min-norm solves). Passing: every curve, at every radius and sample count, falls "
+                   "at least as fast as the dashed slope; the constant-step control flattens.")
+    details = {"exponents": exps, "worst_cell": cell, "certified_fraction": certified, "window_ends": ends,
+               "lr0": RELU_LR0, **size, "tau": TAU, "power": POWER, "constant_step": constant}
+    return decide(stat, THRESHOLD, "higher", ci=ci, details=details, figures=figs)
+
+
+@CLAIM.part("ReLU network: Goldstein measure goes to 0",
+            statistic=("smallest over (method, radius kappa sqrt(eta_bar_k) with kappa in {0.5, 2}, sample count "
+                       "in {d + 1, 4d}) of the decay exponent beta of the median certified Goldstein measure (values "
+                       "whose min-norm certificate fails are dropped); higher is good; threshold p/4 = 0.1875"),
+            uses=("method", "direction"))
+def relu_goldstein(ctx):
+    return _relu_part(ctx, constant=False)
+
+
+@relu_goldstein.control(breaks="a constant step eta_k = a zeta_k: the minibatch noise keeps x_k at a distance set by "
+                               "the step, the measure plateaus and beta ~ 0 < p/4")
+def relu_goldstein_constant_step(ctx):
+    return _relu_part(ctx, constant=True)
