@@ -18,4 +18,15 @@ SIZES: dict = {
         "full": dict(_STATIONARITY, steps=32768, records=256, checkpoints=6, replicas=64, fraction_replicas=256,
                      relu_steps=32768, relu_replicas=32),
     },
+    # gsgd.clarke-not-minimal
+    "not-minimal": {
+        "quick": dict(lr0=0.1, steps=4096, replicas=32, n2_replicas=16, offset=1e-3, tolerance=1e-9, min_fraction=0.05),
+        "full": dict(lr0=0.1, steps=32768, replicas=128, n2_replicas=64, offset=1e-3, tolerance=1e-9,
+                     min_fraction=0.05),
+    },
+    # gsgd.random-stepsizes.clarke (one-dimensional artifacts: every step recorded)
+    "artifacts": {
+        "quick": dict(lr0=0.5, steps=512, replicas=64),
+        "full": dict(lr0=0.5, steps=4096, replicas=512),
+    },
 }
