@@ -44,7 +44,7 @@ GSGD_ROWS = [
     ("5", "ODE tracking: D_T(t) -> 0 (diminishing steps) and D_T shrinks with eta (constant steps)",
      "gsgd.ode-tracking",
      "`verify.families._gsgd_old.tracking_experiment`, `verify.experiments.tracking_run`",
-     "`verify.tracking.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
+     "`verify.inclusions.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
     ("6", "Random x_0 and random stepsizes: no artifact point (trap rate 0), Clarke-stationary limits; "
           "sum-rule example; float caveat (exact kink hits)",
      "gsgd.random-stepsizes.clarke",
@@ -78,6 +78,12 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _where(claim) -> str:
+    """The function of a one-function claim, or the module of a claim written as parts (contract v2)."""
+    fn = getattr(claim, "fn", None)
+    return f"`{fn.__module__}.{fn.__name__}`" if fn is not None else f"`{claim.module}`"
+
+
 def render() -> str:
     sys.path.insert(0, ROOT)
     import verify
@@ -98,7 +104,7 @@ def render() -> str:
     ]
     for item, statement, cid, experiment, measures in GSGD_ROWS:
         cl = by_id.get(cid)
-        fn = f"`{cl.fn.__module__}.{cl.fn.__name__}`" if cl is not None else "(not registered)"
+        fn = _where(cl) if cl is not None else "(not registered)"
         lines.append(f"| {item} | {_cell(statement)} | `{cid}` | {fn} | {_cell(experiment)} | {_cell(measures)} |")
     missing = sorted(c.id for c in claims if c.family == "gsgd" and c.id not in {r[2] for r in GSGD_ROWS})
     if missing:
@@ -112,8 +118,7 @@ def render() -> str:
                   "| claim id | statement | source | function |", "|---|---|---|---|"]
         for c in claims:
             if c.family == fam:
-                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | "
-                             f"`{c.fn.__module__}.{c.fn.__name__}` |")
+                lines.append(f"| `{c.id}` | {_cell(c.statement)} | {_cell(c.source)} | {_where(c)} |")
     for fam in FAMILY_TITLES:
         if fam not in families:
             lines += ["", f"## {FAMILY_TITLES[fam]}", "", "No claim of this family is registered yet."]

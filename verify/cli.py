@@ -1,6 +1,8 @@
 """The ``stochopt`` command line.
 
     stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
+                    [--workers N | --scheduler ADDRESS]
+    stochopt sweep SPEC.toml [--out DIR] [--workers N | --scheduler ADDRESS]
     stochopt list [claims | methods | problems]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
 
@@ -24,7 +26,7 @@ __all__ = ["main"]
 
 def _parser():
     p = argparse.ArgumentParser(prog="stochopt", description="Numerical verification of SGD-type convergence theory.")
-    sub = p.add_subparsers(dest="command", metavar="{verify,list,run}")
+    sub = p.add_subparsers(dest="command", metavar="{verify,sweep,list,run}")
     sub.required = True
 
     v = sub.add_parser("verify", help="run claims (check and negative control) and write a report")
@@ -37,7 +39,22 @@ def _parser():
     seeds.add_argument("--seed", type=_seed_arg, default=None, metavar="N", help="one seed (default 0)")
     seeds.add_argument("--seeds", type=_seeds_arg, default=None, metavar="A:B",
                        help="seeds A..B-1: a claim is verified only when verified at every seed")
+    where = v.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="run claims x seeds on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    sw = sub.add_parser("sweep", help="run a hyperparameter sweep from a TOML spec (resumable)")
+    sw.add_argument("spec", metavar="SPEC.toml")
+    sw.add_argument("--out", default=None, metavar="DIR", help="output directory (default ./sweep-NAME)")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                       help="run the tasks on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ls = sub.add_parser("list", help="list claims, methods or problems")
     ls.add_argument("what", nargs="?", default="claims", help="claims | methods | problems (default claims)")
@@ -68,6 +85,16 @@ def _seed_arg(text):
     if seed < 0:
         raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0; got {text!r}")
     return seed
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+    return value
 
 
 def _seeds_arg(text):
@@ -121,8 +148,16 @@ def _verify(args) -> int:
     errors = verify.load_errors()
     for mod, tb in errors.items():
         print(f"stochopt verify: claim module {mod} failed to import:\n{tb}", file=sys.stderr)
-    results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
-                                progress=False if args.no_progress else None)
+    from .executors import make_executor
+
+    try:
+        executor = make_executor(args.workers, args.scheduler)
+    except (ImportError, ValueError) as exc:
+        print(f"stochopt verify: {exc}", file=sys.stderr)
+        return 2
+    with executor:
+        results = verify.run_claims([c.id for c in selected], mode=mode, seeds=seeds, report_dir=report_dir,
+                                    progress=False if args.no_progress else None, executor=executor)
     _print_results(results, len(seeds))
     ok = all(r.ok for r in results) and not errors
     n_ok = sum(r.ok for r in results)
@@ -132,6 +167,37 @@ def _verify(args) -> int:
     print(f"report:  {os.path.join(report_dir, 'report.md')}")
     print(f"results: {os.path.join(report_dir, 'results.json')}")
     return 0 if ok else 1
+
+
+def _sweep(args) -> int:
+    from .executors import make_executor
+    from .sweep import SpecError, load_spec, run_sweep
+
+    try:
+        spec = load_spec(args.spec)
+        out = args.out if args.out is not None else f"sweep-{spec.name}"
+        executor = make_executor(args.workers, args.scheduler)
+    except (SpecError, ValueError, ImportError) as exc:
+        print(f"stochopt sweep: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with executor:
+            result = run_sweep(spec, out, executor=executor, progress=False if args.no_progress else None)
+    except (SpecError, ValueError) as exc:
+        print(f"stochopt sweep: {exc}", file=sys.stderr)
+        return 2
+    print(f"sweep {spec.name}: {result.computed} task(s) computed, {result.skipped} reused from {result.out}/tasks")
+    if result.failures:
+        for f in result.failures:
+            print(f"task {f['key'][:12]} (seed {f['seed']}, grid points {f['points']}) raised:\n{f['traceback']}",
+                  file=sys.stderr)
+        print(f"{len(result.failures)} task(s) failed (listed in {result.out}/failures.json); rerun the same command "
+              "to retry them (finished tasks are kept)", file=sys.stderr)
+        return 1
+    print(f"results: {os.path.join(result.out, 'sweep.npz')}, {os.path.join(result.out, 'sweep.json')}")
+    for fig in result.figures:
+        print(f"figure:  {os.path.join(result.out, fig['file'])}")
+    return 0
 
 
 def _list(args) -> int:
@@ -307,6 +373,8 @@ def main(argv=None) -> int:
             return _verify(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "sweep":
+            return _sweep(args)
         return _run(args)
     except BrokenPipeError:  # e.g. `stochopt list methods | head`
         devnull = os.open(os.devnull, os.O_WRONLY)

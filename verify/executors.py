@@ -2,19 +2,59 @@
 
 Every backend has one method, ``map(fn, tasks, on_done=None) -> list``: ``fn(task)`` for each
 task, results in the order of ``tasks`` whatever order they finish in; ``on_done(i, result)``
-is called as each finishes (progress bars). Because each task is a pure function of its fields,
-the results do not depend on the backend.
+is called as each finishes (progress bars). Because each task is a pure function of its fields
+and every random number is a function of (seed, replica id, ...), the results do not depend on
+the backend: one process, N local worker processes or a remote cluster give the same numbers,
+bit for bit, on one instruction set (``fingerprint()`` records what a worker computes with).
+
+- ``InProcess()``: the default, no extra dependency.
+- ``LocalDask(workers=N)``: a ``dask.distributed.LocalCluster`` of N single-threaded worker
+  processes on 127.0.0.1 (BLAS pinned to one thread), closed on exit.
+- ``RemoteDask(address)``: an existing Dask scheduler (``dask scheduler`` + ``dask worker``,
+  dask-jobqueue on SLURM/PBS, dask-kubernetes, ...).
+
+Dask is an optional extra (``pip install "stochopt[dask]"``), imported only by the Dask backends.
 
 >>> InProcess().map(abs, [-1, 2, -3])
 [1, 2, 3]
+>>> sorted(fingerprint())
+['blas', 'machine', 'numpy', 'python', 'simd']
 """
 from __future__ import annotations
 
-__all__ = ["InProcess"]
+import platform
+import sys
+
+__all__ = ["InProcess", "LocalDask", "RemoteDask", "make_executor", "fingerprint", "DASK_HINT"]
+
+DASK_HINT = ('Dask is not installed: --workers and --scheduler need the optional extra, '
+             'pip install "stochopt[dask]" (or pip install "dask[distributed]")')
+
+#: Environment every worker process gets: one BLAS/OpenMP thread per single-threaded worker.
+PINNED_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                         "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+def fingerprint() -> dict:
+    """What this process computes with: numpy version, the SIMD extensions numpy dispatches to, BLAS."""
+    import numpy as np
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+        simd = sorted(name for name, on in features.items() if on)
+    except ImportError:  # pragma: no cover - older numpy
+        simd = []
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas = f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # pragma: no cover - numpy without the dict mode
+        blas = "unknown"
+    return {"numpy": np.__version__, "simd": simd, "blas": blas, "machine": platform.machine(),
+            "python": platform.python_version()}
 
 
 class InProcess:
-    """Run the tasks one after another in this process (the default; no extra dependency)."""
+    """Run the tasks one after another in this process (the default)."""
 
     def map(self, fn, tasks, on_done=None) -> list:
         out = []
@@ -25,4 +65,137 @@ class InProcess:
         return out
 
     def describe(self) -> dict:
-        return {"backend": "in-process", "workers": 1}
+        return {"backend": "in-process", "workers": 1, "fingerprints": [fingerprint()]}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(DASK_HINT) from None
+    return distributed
+
+
+def _extend_sys_path(paths):  # runs on each worker: user modules importable where they are here
+    for p in reversed(paths):
+        if p and p not in sys.path:
+            sys.path.insert(0, p)
+    return len(sys.path)
+
+
+class _Dask:
+    """Shared behaviour of the Dask backends: map with ordered results and worker fingerprints."""
+
+    client = None
+
+    def map(self, fn, tasks, on_done=None) -> list:
+        distributed = _import_distributed()
+        if not tasks:
+            return []
+        futures = self.client.map(fn, list(tasks), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        results = [None] * len(futures)
+        for future in distributed.as_completed(futures):
+            i = index[future.key]
+            results[i] = future.result()  # a task that raised re-raises here, with its traceback
+            if on_done is not None:
+                on_done(i, results[i])
+        return results
+
+    def fingerprints(self) -> dict:
+        return self.client.run(fingerprint)
+
+    def describe(self) -> dict:
+        prints = self.fingerprints()
+        return {"backend": self.backend, "workers": len(prints), "address": self.address,
+                "fingerprints": sorted(prints.values(), key=repr)}
+
+
+class LocalDask(_Dask):
+    """A local Dask cluster of ``workers`` single-threaded worker processes (TCP on 127.0.0.1).
+
+    Use it as a context manager (the cluster is closed on exit)::
+
+        with LocalDask(workers=2) as ex:
+            results = verify.run_claims("gsgd", seeds="0:20", executor=ex)
+    """
+
+    backend = "dask-local"
+
+    def __init__(self, workers: int):
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be an integer >= 1; got {workers!r}")
+        distributed = _import_distributed()
+        self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                host="127.0.0.1", dashboard_address=None, env=dict(PINNED_THREADS))
+        self.client = distributed.Client(self.cluster)
+        self.address = self.cluster.scheduler_address
+        self.client.run(_extend_sys_path, list(sys.path))
+
+    def close(self):
+        self.client.close()
+        self.cluster.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class RemoteDask(_Dask):
+    """An existing Dask cluster at ``address`` (e.g. "tcp://10.0.0.5:8786").
+
+    Its workers must have stochopt installed (and any user module on their path). Workers started
+    by ``dask worker`` pin OMP/MKL/OpenBLAS to one thread through Dask's default
+    ``distributed.nanny.pre-spawn-environ``; start them with ``--nthreads 1``.
+    """
+
+    backend = "dask-remote"
+
+    def __init__(self, address: str, timeout: float = 30.0):
+        if not isinstance(address, str) or not address.strip():
+            raise ValueError(f"scheduler address must be like tcp://HOST:8786; got {address!r}")
+        distributed = _import_distributed()
+        try:
+            self.client = distributed.Client(address, timeout=timeout)
+        except OSError as exc:
+            raise ValueError(f"cannot reach the Dask scheduler at {address} ({exc}); start one with "
+                             "`dask scheduler` and workers with `dask worker ADDRESS`") from None
+        self.address = address
+
+    def close(self):
+        self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None):
+    """The executor for ``--workers N`` / ``--scheduler ADDRESS`` (neither: in process).
+
+    >>> type(make_executor()).__name__
+    'InProcess'
+    >>> make_executor(workers=2, scheduler="tcp://x:1")
+    Traceback (most recent call last):
+    ...
+    ValueError: give either workers or scheduler, not both
+    """
+    if workers is not None and scheduler is not None:
+        raise ValueError("give either workers or scheduler, not both")
+    if scheduler is not None:
+        return RemoteDask(scheduler)
+    if workers is not None:
+        return LocalDask(workers)
+    return InProcess()

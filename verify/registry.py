@@ -676,13 +676,19 @@ class Task:
     draw: bool
     direction: object = None
     method: object = None
+    module: str = ""
 
 
 def run_task(task: Task) -> SeedResult:
-    """Run one task (importable, picklable: what executors send to workers)."""
+    """Run one task (importable, picklable: what executors send to workers).
+
+    A worker imports only the claim's own module (not every family) before running it.
+    """
     from .overrides import resolve_direction, resolve_method
 
-    cl = get_claim(task.claim_id)
+    if task.claim_id not in _REGISTRY and task.module:
+        importlib.import_module(task.module)
+    cl = _REGISTRY.get(task.claim_id) or get_claim(task.claim_id)
     return cl.run(task.mode, task.seed, draw=task.draw, direction=resolve_direction(task.direction),
                   method=resolve_method(task.method))
 
@@ -732,7 +738,8 @@ def run_claims(ids_or_prefixes=None, mode: str = "quick", seeds=(0,), report_dir
         from .report import prepare_report_dir
 
         out_dir = prepare_report_dir(report_dir)  # checked before any work
-    tasks = [Task(cl.id, mode, s, i == 0, direction, method) for cl in selected for i, s in enumerate(seeds)]
+    tasks = [Task(cl.id, mode, s, i == 0, direction, method, cl.module) for cl in selected
+             for i, s in enumerate(seeds)]
     bar = _progress_fn(progress)
     if executor is None:
         from .executors import InProcess
