@@ -343,6 +343,9 @@ class ShiftedOracle:
         self._problem, self.shift = problem, np.asarray(shift, dtype=float)
 
     def __getattr__(self, name):
+        # every gradient path must go through the shift: no unchecked fast paths of the inner problem
+        if name.startswith(("unchecked_", "_grad", "_oracle")):
+            raise AttributeError(name)
         return getattr(self._problem, name)
 
     def grad(self, x):

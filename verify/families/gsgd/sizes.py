@@ -4,7 +4,7 @@ One table for the family (quick: CI, every claim at every seed 0-19; full: a res
 machine). docs/claims/gsgd.md lists each claim's sizes with their run times.
 """
 
-_STATIONARITY = dict(lr0=0.1, x0_radius=1.0, known_set_problems=("crescent", "mifflin2", "active-faces"),
+_STATIONARITY = dict(lr0=0.2, x0_radius=1.0, known_set_problems=("crescent", "mifflin2", "active-faces"),
                      epsilon_problems=("chained-crescent-1",), kappa=(4.0, 8.0, 16.0),
                      fraction_problems=("crescent", "chained-crescent-1"),
                      relu_problem=dict(hidden=(4,), n=24, d_in=3, task="regression", seed=0), relu_x0_radius=0.5,
@@ -14,7 +14,7 @@ SIZES: dict = {
     # gsgd.single-timescale.stationarity: steps K (a power of 2 times `records`), window ends K / 2^j
     "stationarity": {
         "quick": dict(_STATIONARITY, steps=4096, records=128, checkpoints=4, replicas=32, fraction_replicas=128,
-                      relu_steps=4096, relu_replicas=16),
+                      relu_steps=4096, relu_replicas=32),
         "full": dict(_STATIONARITY, steps=32768, records=256, checkpoints=6, replicas=64, fraction_replicas=256,
                      relu_steps=32768, relu_replicas=32),
     },
@@ -28,5 +28,13 @@ SIZES: dict = {
     "artifacts": {
         "quick": dict(lr0=0.5, steps=512, replicas=64),
         "full": dict(lr0=0.5, steps=4096, replicas=512),
+    },
+    # gsgd.schedule-conditions: the envelopes eta_bar_0 of the claims above (stationarity: classic problems and
+    # the ReLU network's two directions' steps; not-minimal; artifacts)
+    "schedule-conditions": {
+        "quick": dict(envelopes={"a = 0.1": 0.1, "a = 0.2": 0.2, "a = 0.02": 0.02, "a = 0.5": 0.5}, max_k=10 ** 7,
+                      k_points=24, replicas=2000, ks_tests=6),
+        "full": dict(envelopes={"a = 0.1": 0.1, "a = 0.2": 0.2, "a = 0.02": 0.02, "a = 0.5": 0.5}, max_k=10 ** 9,
+                     k_points=64, replicas=20000, ks_tests=12),
     },
 }
