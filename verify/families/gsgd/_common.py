@@ -34,7 +34,7 @@ from stochopt import schedules
 __all__ = ["LION_BETAS", "CLIP_THRESHOLD", "METHOD_NAMES", "SINGLE_TIMESCALE", "method_factories", "diminishing",
            "increasing", "instances", "random_steps", "InstanceRun", "run_instance", "checkpoints", "window_max",
            "distance_to_points", "with_bias", "ShiftedOracle", "CLARKE_POINTS", "certify_points", "decay_exponents",
-           "worst"]
+           "worst", "decay_figure", "fraction_figure"]
 
 #: Lion's (beta1, beta2) in the single-timescale experiments: theta2_k = (1 - beta2) scaling eta_k.
 LION_BETAS = (0.5, 0.9)
@@ -353,3 +353,50 @@ class ShiftedOracle:
 
     def oracle(self, x, idx):
         return self._problem.oracle(x, idx) - self.shift
+
+
+# ---------------------------------------------------------------------------------- figures
+def decay_figure(ends, curves, ylabel, title, caption, slope):
+    """One log-log panel per problem: {(problem, method): median measure at the window ends}, with the
+    threshold's slope as a dashed line. Returns [(figure, caption)].
+
+    >>> figs = decay_figure(np.array([1, 2, 4]), {("p", "m"): np.array([1.0, 0.5, 0.25])}, "y", "t", "c", 0.125)
+    >>> figs[0][1]
+    'c'
+    """
+    from ...report import subplots
+
+    names = sorted({p for p, _ in curves})
+    fig, axes = subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6), squeeze=False)
+    for ax, pname in zip(axes[0], names):
+        mine = {m: med for (p, m), med in curves.items() if p == pname}
+        for m, med in mine.items():
+            ax.loglog(ends, np.maximum(med, 1e-16), "o-", label=m, lw=1, ms=3)
+        ref = np.asarray(ends, dtype=float) ** -slope
+        top = max(float(np.nanmax(med[:1])) for med in mine.values())
+        ax.loglog(ends, top * ref / ref[0], "k--", label=f"slope -{slope:g} (threshold)")
+        ax.set(title=f"{title} ({pname})", xlabel="k (window end)", ylabel=ylabel)
+        ax.legend(fontsize=6)
+    return [(fig, caption)]
+
+
+def fraction_figure(fractions, threshold, title, caption):
+    """Horizontal bars {label: (fraction, (low, high))} with their intervals and the threshold.
+
+    >>> fraction_figure({"a": (1.0, (0.9, 1.0))}, 0.9, "t", "c")[0][1]
+    'c'
+    """
+    from ...report import subplots
+
+    labels = list(fractions)
+    vals = np.array([fractions[c][0] for c in labels])
+    err = np.array([[v - fractions[c][1][0] for v, c in zip(vals, labels)],
+                    [fractions[c][1][1] - v for v, c in zip(vals, labels)]])
+    fig, ax = subplots(1, 1, figsize=(6.0, 0.35 * len(labels) + 1.6))
+    ax.barh(range(len(labels)), vals, color="C0")
+    ax.errorbar(vals, range(len(labels)), xerr=np.maximum(err, 0.0), fmt="none", ecolor="k")
+    ax.axvline(threshold, color="C3", ls="--", label=f"threshold {threshold:g}")
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set(xlim=(0, 1.02), title=title, xlabel="fraction of replicas (95% Clopper-Pearson interval)")
+    ax.legend(fontsize=7)
+    return [(fig, caption)]

@@ -140,23 +140,11 @@ def _relu_network_kinks(ctx, delta=1e-8):
 def _figure(ctx, pname, fractions, on_artifact):
     if not ctx.draw:
         return []
-    from ...report import subplots
-
-    fig, ax = subplots(1, 1, figsize=(5.6, 3.6))
-    names = list(fractions)
-    vals = [fractions[m][0] for m in names]
-    ax.barh(range(len(names)), vals, color="C3" if on_artifact else "C0")
-    ax.errorbar(vals, range(len(names)), fmt="none", ecolor="k",
-                xerr=np.array([[v - fractions[m][1][0] for v, m in zip(vals, names)],
-                               [fractions[m][1][1] - v for v, m in zip(vals, names)]]))
-    ax.axvline(0.9, color="k", ls="--", label="threshold 0.9")
-    ax.set_yticks(range(len(names)), names, fontsize=7)
     start = "x_0 = 0 (on the artifact)" if on_artifact else "random x_0, random steps"
-    ax.set(xlim=(0, 1.02), title=f"{pname}: {start}", xlabel="fraction of replicas ending Clarke stationary")
-    ax.legend(fontsize=7)
-    return [(fig, "Fraction of replicas whose final iterate is Clarke stationary (exact |f'(x_K)| <= sqrt(eta_bar_K)), "
-                  "with 95% intervals. Passing: every method above 0.9 with random starts and steps; started on the "
-                  "artifact every method stays there (fraction 0).")]
+    return C.fraction_figure(fractions, 0.9, f"{pname}: {start}",
+                             "Fraction of replicas whose final iterate is Clarke stationary (exact |f'(x_K)| <= "
+                             "sqrt(eta_bar_K)), with 95% intervals. Passing: every method above 0.9 with random starts "
+                             "and steps; started on the artifact every method stays there (fraction 0).")
 
 
 _STAT = ("smallest over the seven methods of the fraction of replicas whose final iterate has exact Clarke distance "

@@ -69,22 +69,7 @@ def _runs(ctx, names, constant=False, shift=None, blocks=None, problem_kw=None):
 
 
 def _figure(ctx, ends, curves, ylabel, title, caption, slope=THRESHOLD):
-    if not ctx.draw:
-        return []
-    from ...report import subplots
-
-    names = sorted({p for p, _ in curves})
-    fig, axes = subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6), squeeze=False)
-    for ax, pname in zip(axes[0], names):
-        for (p, m), med in curves.items():
-            if p == pname:
-                ax.loglog(ends, np.maximum(med, 1e-16), "o-", label=m, lw=1, ms=3)
-        ref = ends.astype(float) ** -slope
-        top = max(np.nanmax(m[0]) for (p, _), m in curves.items() if p == pname)
-        ax.loglog(ends, top * ref / ref[0], "k--", label=f"slope -{slope:g} (threshold)")
-        ax.set(title=f"{title} ({pname})", xlabel="k (window end)", ylabel=ylabel)
-        ax.legend(fontsize=6)
-    return [(fig, caption)]
+    return C.decay_figure(ends, curves, ylabel, title, caption, slope) if ctx.draw else []
 
 
 # ------------------------------------------------------------ part 1: distance to the set
@@ -210,30 +195,12 @@ def _fraction_part(ctx, names, momentum):
             fractions[label] = (k / n, (binomial_lower(k, n), binomial_upper(k, n)))
             rows[label] = {"clarke_stationary": k, "replicas": n, "sign_flow_stationary": int(np.sum(sign_stat)),
                            "median_measure": float(np.nanmedian(res.value)), "tolerance": eps}
-            if ctx.draw:
-                rows[label]["final_x"] = run.x[-1]
     stat, ci, cell = C.worst(fractions)
-    figs = []
-    if ctx.draw:
-        from ...report import subplots
-
-        fig, ax = subplots(1, 1, figsize=(6.0, 3.8))
-        labels = list(fractions)
-        ax.barh(range(len(labels)), [fractions[c][0] for c in labels], color="C0")
-        ax.errorbar([fractions[c][0] for c in labels], range(len(labels)), fmt="none", ecolor="k",
-                    xerr=np.array([[fractions[c][0] - fractions[c][1][0] for c in labels],
-                                   [fractions[c][1][1] - fractions[c][0] for c in labels]]))
-        ax.axvline(0.9, color="C3", ls="--", label="threshold 0.9")
-        ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.set(xlim=(0, 1.02), title="replicas whose limit is Clarke stationary",
-               xlabel="fraction (95% Clopper-Pearson interval)")
-        ax.legend(fontsize=7)
-        figs = [(fig, "Fraction of replicas whose final iterate is Clarke stationary to the step's resolution "
-                      "(eps-active Clarke measure <= sqrt(eta_bar_K)). Passing: every bar's interval above 0.9; "
-                      "without momentum averaging (theta_k = 1, signSGD) the sign direction stops at points where "
-                      "0 is in conv sign(df) but not in df.")]
-        for r in rows.values():
-            r.pop("final_x", None)
+    figs = [] if not ctx.draw else C.fraction_figure(
+        fractions, 0.9, "replicas whose limit is Clarke stationary",
+        "Fraction of replicas whose final iterate is Clarke stationary to the step's resolution (eps-active Clarke "
+        "measure <= sqrt(eta_bar_K)). Passing: every bar's interval above 0.9; without momentum averaging "
+        "(theta_k = 1, signSGD) the sign direction stops at points where 0 is in conv sign(df) but not in df.")
     return decide(stat, 0.9, "higher", ci=ci, details={"rows": rows, "fractions": fractions, "worst_cell": cell},
                   figures=figs)
 
@@ -252,70 +219,3 @@ def sign_fraction(ctx):
                               "arc of crescent's kink circle where 0 is not in df(x); the fraction drops far below 0.9")
 def sign_fraction_no_averaging(ctx):
     return _fraction_part(ctx, ("signum",), momentum=False)
-
-
-# --------------------------------------------- part 4: ReLU network, minibatches, Goldstein
-#: Initial step per direction on the ReLU network: sign-type directions move every coordinate by
-#: eta_k whatever |m|, the identity and clipped directions by eta_k |m| with |m| ~ |grad f| ~ 0.1.
-RELU_LR0 = {"heavy_ball": 0.2, "clipped_sgd": 0.2, "clipped_sgd_coordinate": 0.2, "signum": 0.02,
-            "lion_singlescale": 0.02, "normalized_sgd": 0.02}
-RELU_POWER = 0.75  # more ODE time than p = 1 for the noisy minibatch runs
-
-
-def _relu_part(ctx, constant):
-    from ...measures import goldstein
-
-    size = ctx.size
-    p = P.get("relu-mlp", **size["relu_problem"])
-    ends = C.checkpoints(size["relu_steps"], size["checkpoints"])
-    cells, certified = {}, {}
-    for mname, factory in C.instances(ctx, blocks=p.blocks).items():
-        lr = C.random_steps(RELU_LR0.get(mname, 0.05), RELU_POWER, seed=ctx.seed, constant=constant)
-        run = C.run_instance(mname, factory, p, lr, steps=size["relu_steps"], replicas=size["relu_replicas"],
-                             seed=ctx.seed, tau=TAU, x0_radius=size["relu_x0_radius"], records=size["records"],
-                             batch_size=size["batch_size"])
-        rows = [int(np.flatnonzero(run.k == e)[0]) for e in ends]
-        alive = ~run.diverged
-        for kappa in size["radius_kappa"]:
-            for samples in (p.dim + 1, 4 * p.dim):
-                values, cert = [], []
-                for j, r in enumerate(rows):
-                    res = goldstein(p, run.x[r][alive], kappa * float(np.sqrt(run.envelope[r])), samples=samples,
-                                    seed=ctx.seed * 7919 + j, replica_ids=np.flatnonzero(alive))
-                    values.append(np.where(res.certified, res.value, np.nan))  # uncertified values are not used
-                    cert.append(res.certified)
-                key = f"{mname} / kappa {kappa:g} / m {samples}"
-                cells[key] = np.array(values)
-                certified[key] = float(np.mean(cert))
-    exps = C.decay_exponents(ends, cells, ctx.seed)
-    stat, ci, cell = C.worst(exps)
-    curves = {("relu-mlp", c.split(" / ")[0]): np.nanmedian(v, axis=1) for c, v in cells.items()
-              if c.endswith(f"kappa {max(size['radius_kappa']):g} / m {4 * p.dim}")}
-    figs = _figure(ctx, ends, curves, "median certified Goldstein measure", "Goldstein measure, radius ~ sqrt(eta_k)",
-                   f"Median over replicas of the sampled Goldstein measure at radius {max(size['radius_kappa']):g} "
-                   f"sqrt(eta_bar_k) with {4 * p.dim} samples (minibatch training, full-batch gradients in the ball; "
-                   "only certified min-norm solves). Passing: every curve, at every radius and sample count, falls "
-                   "at least as fast as the dashed slope; under a constant step the sign-type directions level off.",
-                   slope=RELU_POWER / 8)
-    details = {"exponents": exps, "worst_cell": cell, "certified_fraction": certified, "window_ends": ends,
-               "lr0": RELU_LR0, **size, "tau": TAU, "power": RELU_POWER, "constant_step": constant}
-    return decide(stat, RELU_POWER / 8, "higher", ci=ci, details=details, figures=figs)
-
-
-@CLAIM.part("ReLU network: Goldstein measure goes to 0",
-            statistic=("smallest over (method, radius kappa sqrt(eta_bar_k) with kappa in {0.5, 2}, sample count "
-                       "in {d + 1, 4d}) of the decay exponent beta of the median certified Goldstein measure (values "
-                       "whose min-norm certificate fails are dropped); higher is good; threshold p/8 = 0.094 (p = 0.75 "
-                       "here, as part 1)"),
-            uses=("method", "direction"))
-def relu_goldstein(ctx):
-    return _relu_part(ctx, constant=False)
-
-
-@relu_goldstein.control(breaks="a constant step eta_k = a zeta_k: the minibatch noise keeps x_k at a distance set by the "
-                               "step and the measure levels off (beta ~ 0 < p/8). At quick horizons this is reached by "
-                               "the sign-type directions; the identity and clipped directions are still descending at "
-                               "a constant step (their beta stays positive, reported), so the control fails through "
-                               "the sign-type cells")
-def relu_goldstein_constant_step(ctx):
-    return _relu_part(ctx, constant=True)
