@@ -10,7 +10,7 @@ Every method is built by a factory with keyword hyperparameters and has two pure
 >>> state.x.shape, state.k
 ((4, 3), 1)
 """
-from . import directions, schedules, streams
+from . import directions, schedules, streams, terms
 from .base import Method, State
 from .engine import Trace, run
 from .framework import (
@@ -65,9 +65,45 @@ METHODS = {
     "gclip": gclip,
 }
 
+
+
+def get_method(name):
+    """The factory of a method by name: ``get_method("heavy_ball")`` is ``stochopt.heavy_ball``.
+
+    Names are the keys of ``METHODS`` (lower case, underscores); the other spellings a user may
+    type ("heavy-ball", "Heavy_Ball", "heavy ball") are normalised to them. An unknown name is a
+    ValueError listing close matches and every accepted name.
+
+    >>> import stochopt
+    >>> stochopt.get_method("Heavy-Ball") is stochopt.heavy_ball
+    True
+    >>> stochopt.get_method("adma")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown method 'adma'. Did you mean 'adan', 'adam', 'nadam'? Accepted: 'sgd', ...
+    """
+    from ._checks import unknown_name_message
+
+    if not isinstance(name, str):
+        raise TypeError(f"a method name must be a string (one of {', '.join(METHODS)}); got {name!r}")
+    key = normalize_name(name)
+    if key not in METHODS:
+        raise ValueError(unknown_name_message("method", name, list(METHODS)))
+    return METHODS[key]
+
+
+def normalize_name(name: str) -> str:
+    """The one spelling of a name: lower case, with underscores for hyphens and spaces.
+
+    >>> normalize_name(" Heavy-Ball ")
+    'heavy_ball'
+    """
+    return "_".join(name.strip().lower().replace("-", " ").split())
+
+
 __all__ = [
-    "Method", "State", "Trace", "run", "METHODS",
-    "directions", "schedules", "streams", "lionk", "adaptive", "qh",
+    "Method", "State", "Trace", "run", "METHODS", "get_method", "normalize_name",
+    "directions", "schedules", "streams", "terms", "lionk", "adaptive", "qh",
     "gsgd", *METHODS,
     "pid", "synthesized_nesterov", "robust_momentum", "triple_momentum", "accsgd", "two_state",
 ]

@@ -125,3 +125,44 @@ def replica_count(*values) -> int | None:
     if len(sizes) > 1:
         raise ValueError(f"per-replica hyperparameters disagree on the number of replicas: {sorted(sizes)}")
     return sizes.pop() if sizes else None
+
+
+def check_tuple(name: str, value, parts, what: str = "each in [0, 1)") -> tuple:
+    """``value`` as a tuple with one entry per name in ``parts`` (``betas=(beta1, beta2)``), or raise.
+
+    Only the shape is checked here; each entry is then validated under its own name
+    (``beta2``) like any hyperparameter (a float, an (R,) array or a Schedule).
+
+    >>> check_tuple("betas", (0.9, 0.999), ("beta1", "beta2"))
+    (0.9, 0.999)
+    >>> check_tuple("betas", 0.9, ("beta1", "beta2"))
+    Traceback (most recent call last):
+    ...
+    ValueError: betas must be a pair (beta1, beta2), each in [0, 1); got 0.9
+    """
+    parts = tuple(parts)
+    if not isinstance(value, (tuple, list)) or len(value) != len(parts):
+        kind = {2: "a pair", 3: "a triple"}.get(len(parts), f"a tuple of {len(parts)}")
+        raise ValueError(f"{name} must be {kind} ({', '.join(parts)}), {what}; got {value!r}")
+    return tuple(value)
+
+
+def renamed_argument(new: str, new_value, old: str, old_value, default):
+    """The value of a renamed keyword: the new one, or the old one with a DeprecationWarning.
+
+    ``old_value`` is None when the caller did not use the old name. Passing both is an error.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     renamed_argument("extra_gradient", 0.0, "nesterov", 0.5, default=0.0), caught[0].category.__name__
+    (0.5, 'DeprecationWarning')
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not default and not (np.ndim(new_value) == 0 and np.ndim(default) == 0 and new_value == default):
+        raise TypeError(f"pass {new} only ({old} is its former name); got both")
+    import warnings
+
+    warnings.warn(f"{old} is deprecated; use {new} (same meaning)", DeprecationWarning, stacklevel=3)
+    return old_value

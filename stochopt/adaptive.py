@@ -29,15 +29,25 @@ import numpy as np
 from ._checks import (
     NONNEGATIVE,
     POSITIVE,
-    REAL,
     UNIT_HALF_OPEN,
     Interval,
     check_choice,
     check_int,
     check_real,
+    check_tuple,
 )
 from .base import Method, hyper
-from .framework import _describe
+from .framework import _describe, _one_minus
+from .terms import (
+    adam_denominator,
+    bias_correction,
+    coupled_weight_decay,
+    decoupled_weight_decay,
+    ema,
+    ema_lerp,
+    proximal_weight_decay,
+    unless_zero,
+)
 
 __all__ = [
     "adam",
@@ -55,41 +65,27 @@ __all__ = [
 
 OPEN_UNIT_DISC = Interval(-1.0, 1.0, low_closed=False, high_closed=False)  # |p| < 1: a stable pole
 ZERO_RANGE = Interval(-1.0, 1.0, low_closed=False, high_closed=False)      # zeta < 1: finite DC gain
+POLE_RANGE = Interval(0.0, 1.0, high_closed=False)
+PAPER_BETA = Interval(0.0, 1.0, low_closed=False)                          # Adan's paper betas: (0, 1]
 
 
-def _pair(name, value, size):
-    if not isinstance(value, (tuple, list)) or len(value) != size:
-        raise ValueError(f"{name} must be a tuple of {size} coefficients, each in [0, 1); got {value!r}")
-    return tuple(value)
-
-
-def _lerp(start, end, weight):
-    """torch.lerp's formula (ATen): exact at weight 0 and 1, same rounding as torch.optim."""
-    return np.where(np.abs(weight) < 0.5, start + weight * (end - start), end - (end - start) * (1 - weight))
+def _betas(betas, names=("beta1", "beta2")):
+    return check_tuple("betas", betas, names)
 
 
 # --------------------------------------------------------------------------- Adam, AdamW
 
-def _adam_rule(decoupled: bool):
-    def rule(x, buffers, g, h, k):
-        t = k + 1
-        if decoupled:
-            x = x * (1 - h.lr * h.weight_decay)            # AdamW: decay the old x
-        else:
-            g = g + h.weight_decay * x                     # Adam: L2 penalty in the gradient
-        m = _lerp(buffers["m"], g, 1 - h.beta1)
-        v = buffers["v"] * h.beta2 + (1 - h.beta2) * (g * g)
-        bias_correction1 = 1 - h.beta1 ** t
-        bias_correction2 = 1 - h.beta2 ** t
-        step_size = h.lr / bias_correction1
-        denom = np.sqrt(v) / bias_correction2 ** 0.5 + h.eps
-        return x + (-step_size) * (m / denom), {"m": m, "v": v}
-
-    return rule
+def _adam_rule(x, buffers, g, h, k):
+    """torch.optim.Adam's update (its order: step size lr / (1 - beta1^t), eps outside the root)."""
+    t = k + 1
+    m = ema_lerp(buffers["m"], g, h.beta1)
+    v = ema(buffers["v"], g * g, h.beta2)
+    step_size = h.lr / bias_correction(h.beta1, t)
+    return x + (-step_size) * (m / adam_denominator(v, h.beta2, t, h.eps)), {"m": m, "v": v}
 
 
 def _adam_hyper(lr, betas, eps, weight_decay):
-    beta1, beta2 = _pair("betas", betas, 2)
+    beta1, beta2 = _betas(betas)
     return hyper(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                  eps=(eps, POSITIVE), weight_decay=(weight_decay, NONNEGATIVE))
 
@@ -109,7 +105,7 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) -> Method:
            [ 0.2]])
     """
     hp = _adam_hyper(lr, betas, eps, weight_decay)
-    return Method("adam", _adam_rule(False), hp, {"m": None, "v": None},
+    return Method("adam", unless_zero(coupled_weight_decay, weight_decay, _adam_rule), hp, {"m": None, "v": None},
                   config=_describe(lr=lr, betas=list(betas), eps=eps, weight_decay=weight_decay), momentum_buffer="m")
 
 
@@ -122,33 +118,46 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2) -> Method:
     array([0.9])
     """
     hp = _adam_hyper(lr, betas, eps, weight_decay)
-    return Method("adamw", _adam_rule(True), hp, {"m": None, "v": None},
+    return Method("adamw", unless_zero(decoupled_weight_decay, weight_decay, _adam_rule), hp, {"m": None, "v": None},
                   config=_describe(lr=lr, betas=list(betas), eps=eps, weight_decay=weight_decay), momentum_buffer="m")
 
 
 # --------------------------------------------------------------------------- RMSprop
 
-def _rmsprop_rule(bias_corrected: bool, momentum: bool, centered: bool):
+def _root_mean_square(buffers, g, h):
+    """sqrt(v) + eps, v <- alpha v + (1 - alpha) g^2 (torch.optim.RMSprop)."""
+    v = ema(buffers["v"], g * g, h.alpha)
+    return np.sqrt(v) + h.eps, {"v": v}
+
+
+def _centered_root_mean_square(buffers, g, h):
+    """sqrt(v - mean^2) + eps, with the mean gradient as a second average (``centered=True``)."""
+    v = ema(buffers["v"], g * g, h.alpha)
+    mean = ema_lerp(buffers["mean"], g, h.alpha)
+    return np.sqrt(v + (-1) * (mean * mean)) + h.eps, {"v": v, "mean": mean}
+
+
+def _rmsprop_rule(average):
     def rule(x, buffers, g, h, k):
-        g = g + h.weight_decay * x
-        v = buffers["v"] * h.alpha + (1 - h.alpha) * (g * g)
-        out = {"v": v}
-        if centered:
-            mean = _lerp(buffers["mean"], g, 1 - h.alpha)
-            out["mean"] = mean
-            avg = np.sqrt(v + (-1) * (mean * mean))
-        else:
-            avg = np.sqrt(v)
-        if bias_corrected:
-            avg = avg / (1 - h.alpha ** (k + 1)) ** 0.5       # v_hat = v / (1 - alpha^t)
-        avg = avg + h.eps
-        if momentum:
-            buf = buffers["buf"] * h.momentum + g / avg
-            out["buf"] = buf
-            return x + (-h.lr) * buf, out
-        return x + (-h.lr) * (g / avg), out
+        avg, state = average(buffers, g, h)
+        return x + (-h.lr) * (g / avg), state
 
     return rule
+
+
+def _rmsprop_momentum_rule(average):
+    def rule(x, buffers, g, h, k):
+        avg, state = average(buffers, g, h)
+        buf = buffers["buf"] * h.momentum + g / avg                  # buf <- momentum buf + g / avg
+        return x + (-h.lr) * buf, {**state, "buf": buf}
+
+    return rule
+
+
+def _rmsprop_adam_rule(x, buffers, g, h, k):
+    """Adam with beta1 = 0 (Malladi et al. 2022): v bias-corrected, x <- x - lr g / (sqrt(v_hat) + eps)."""
+    v = ema(buffers["v"], g * g, h.alpha)
+    return x + (-h.lr) * (g / adam_denominator(v, h.alpha, k + 1, h.eps)), {"v": v}
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
@@ -160,6 +169,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     2022 run Adam with beta1 = 0): v is bias-corrected, x <- x - lr g / (sqrt(v/(1-alpha^t)) + eps),
     which equals ``adam(betas=(0, alpha))``. ``alpha`` is the beta2 of the SDE paper. ``v0 >= 0``
     is the initial second moment (torch: 0); the SDE claims start at v0 = sigma^2 Sigma.
+    Each variant is its own small rule; weight decay is coupled (torch's).
 
     >>> import numpy as np, stochopt
     >>> opt = stochopt.rmsprop(lr=0.1, alpha=0.75)
@@ -175,19 +185,25 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     hp = hyper(lr=(lr, POSITIVE), alpha=(alpha, UNIT_HALF_OPEN), eps=(eps, POSITIVE),
                weight_decay=(weight_decay, NONNEGATIVE), momentum=(momentum, UNIT_HALF_OPEN))
     v0 = check_real("v0", v0, NONNEGATIVE)
-    use_momentum = np.any(np.asarray(momentum) != 0) if not hasattr(momentum, "__call__") else True
+    use_momentum = not _is_zero(momentum)
     if convention == "adam" and (use_momentum or centered):
         raise ValueError("convention='adam' (Adam with beta1 = 0) has no momentum and is not centered; "
                          "use momentum=0 and centered=False, or convention='torch'")
+    average = _centered_root_mean_square if centered else _root_mean_square
+    rule = (_rmsprop_adam_rule if convention == "adam" else
+            _rmsprop_momentum_rule(average) if use_momentum else _rmsprop_rule(average))
     buffers = {"v": None if np.all(np.asarray(v0) == 0) else _filled(v0)}
-    if centered:
-        buffers["mean"] = None
-    if use_momentum:
-        buffers["buf"] = None
+    buffers.update({"mean": None} if centered else {}, **({"buf": None} if use_momentum else {}))
     config = _describe(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                        centered=centered, convention=convention, v0=v0)
-    return Method("rmsprop", _rmsprop_rule(convention == "adam", bool(use_momentum), centered), hp, buffers,
+    return Method("rmsprop", unless_zero(coupled_weight_decay, weight_decay, rule), hp, buffers,
                   config=config, momentum_buffer="buf" if use_momentum else None)
+
+
+def _is_zero(value):
+    from .terms import is_constant_zero
+
+    return is_constant_zero(value)
 
 
 def _filled(value):
@@ -204,40 +220,32 @@ def _filled(value):
 
 # --------------------------------------------------------------------------- NAdam
 
-def _mu(h, t):
-    # torch.optim.NAdam: mu_t = beta1 (1 - 0.5 * 0.96^(t psi)); Dozat's constant form: mu_t = beta1
-    if h.momentum_decay is None:
-        return h.beta1
-    return h.beta1 * (1.0 - 0.5 * (0.96 ** (t * h.momentum_decay)))
+def _nadam_step(x, g, m, v, h, t, mu, mu_next, mu_product):
+    """Dozat's Nesterov step in torch.optim.NAdam's order: g weighted (1 - mu_t)/(1 - prod mu),
+    m weighted mu_{t+1}/(1 - prod mu * mu_{t+1}), both over sqrt(v_hat) + eps."""
+    denom = np.sqrt(v / bias_correction(h.beta2, t)) + h.eps
+    x = x + (-h.lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
+    return x + (-h.lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
 
 
-def _nadam_rule(scheduled: bool):
-    def rule(x, buffers, g, h, k):
-        t = k + 1
-        g = g + h.weight_decay * x
-        ns = h if scheduled else _ConstantMu(h)
-        mu, mu_next = _mu(ns, t), _mu(ns, t + 1)
-        if scheduled:
-            mu_product = buffers["mu_product"] * mu
-        else:
-            mu_product = h.beta1 ** t                      # prod_{i<=t} mu_i with mu_i = beta1
-        mu_product_next = mu_product * mu_next
-        m = _lerp(buffers["m"], g, 1 - h.beta1)
-        v = buffers["v"] * h.beta2 + (1 - h.beta2) * (g * g)
-        denom = np.sqrt(v / (1 - h.beta2 ** t)) + h.eps
-        x = x + (-h.lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        x = x + (-h.lr * mu_next / (1.0 - mu_product_next)) * (m / denom)
-        out = {"m": m, "v": v}
-        if scheduled:
-            out["mu_product"] = np.broadcast_to(mu_product, x.shape).copy()
-        return x, out
-
-    return rule
+def _nadam_rule(x, buffers, g, h, k):
+    """Dozat (2016): constant mu_t = beta1, so prod_{i<=t} mu_i = beta1^t."""
+    t = k + 1
+    m, v = ema_lerp(buffers["m"], g, h.beta1), ema(buffers["v"], g * g, h.beta2)
+    return _nadam_step(x, g, m, v, h, t, h.beta1, h.beta1, h.beta1 ** t), {"m": m, "v": v}
 
 
-class _ConstantMu:
-    def __init__(self, h):
-        self.beta1, self.momentum_decay = h.beta1, None
+def _torch_mu(h, t):
+    return h.beta1 * (1.0 - 0.5 * (0.96 ** (t * h.momentum_decay)))       # mu_t = beta1 (1 - 0.5 0.96^(t psi))
+
+
+def _nadam_torch_rule(x, buffers, g, h, k):
+    """torch.optim.NAdam: the warm-up schedule mu_t, its running product kept in ``mu_product``."""
+    t = k + 1
+    mu, mu_next = _torch_mu(h, t), _torch_mu(h, t + 1)
+    mu_product = buffers["mu_product"] * mu
+    m, v = ema_lerp(buffers["m"], g, h.beta1), ema(buffers["v"], g * g, h.beta2)
+    return _nadam_step(x, g, m, v, h, t, mu, mu_next, mu_product), {"m": m, "v": v, "mu_product": mu_product}
 
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=None) -> Method:
@@ -251,68 +259,88 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
     torch.optim.NAdam differs: it replaces mu by the warm-up schedule
     mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) with psi = ``momentum_decay`` (torch default 4e-3), so
     early steps use mu_t close to beta1 / 2 and the bias corrections use prod_i mu_i. Pass
-    ``momentum_decay=4e-3`` to reproduce torch.optim.NAdam exactly (the product is then kept in a
-    buffer ``mu_product``).
+    ``momentum_decay=4e-3`` to reproduce torch.optim.NAdam exactly (a second small rule; the
+    product is kept in a buffer ``mu_product``).
 
     >>> import numpy as np, stochopt
     >>> opt = stochopt.nadam(lr=0.1)                 # first step: -lr (1 + mu/(1 + mu)) sign(g)
     >>> np.round(opt.step(opt.init(np.zeros(1)), np.array([3.0])).x, 6)
     array([-0.147368])
     """
-    beta1, beta2 = _pair("betas", betas, 2)
+    beta1, beta2 = _betas(betas)
     specs = dict(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                  eps=(eps, POSITIVE), weight_decay=(weight_decay, NONNEGATIVE))
-    scheduled = momentum_decay is not None
-    if scheduled:
+    buffers, rule = {"m": None, "v": None}, _nadam_rule
+    if momentum_decay is not None:
         specs["momentum_decay"] = (momentum_decay, NONNEGATIVE)
-    hp = hyper(**specs)
-    buffers = {"m": None, "v": None}
-    if scheduled:
-        buffers["mu_product"] = np.ones_like
+        buffers["mu_product"], rule = np.ones_like, _nadam_torch_rule
     config = _describe(lr=lr, betas=list(betas), eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay)
-    return Method("nadam", _nadam_rule(scheduled), hp, buffers, config=config, momentum_buffer="m")
+    return Method("nadam", unless_zero(coupled_weight_decay, weight_decay, rule), hyper(**specs), buffers,
+                  config=config, momentum_buffer="m")
 
 
 # --------------------------------------------------------------------------- Adan
 
-def _adan_rule(official: bool, bias_correction: bool, first_grad: bool, no_prox: bool, restart_every):
+def _adan_moments(buffers, g, h):
+    """The paper's m_k, v_k, n_k (betas weight the new term; g_{k-1} is ``buffers["g_prev"]``)."""
+    diff = g - buffers["g_prev"]                                       # g_k - g_{k-1}
+    m = ema(buffers["m"], g, 1 - h.beta1)                               # m_k = (1 - b1) m + b1 g_k
+    v = ema(buffers["v"], diff, 1 - h.beta2)                            # v_k = (1 - b2) v + b2 (g_k - g_{k-1})
+    z = g + (1 - h.beta2) * diff                                       # g_k + (1 - b2)(g_k - g_{k-1})
+    return m, v, ema(buffers["n"], z * z, 1 - h.beta3)                  # n_k = (1 - b3) n + b3 z^2
+
+
+def _adan_paper_scales(n, h, t):
+    """The paper's step: lr on m, lr (1 - b2) on v, over sqrt(n) + eps."""
+    return h.lr, h.lr * (1 - h.beta2), np.sqrt(n) + h.eps
+
+
+def _adan_corrected_scales(n, h, t):
+    """The official code's step: each moment divided by its bias correction 1 - (1 - b)^t."""
+    return (h.lr / bias_correction(1 - h.beta1, t), h.lr * (1 - h.beta2) / bias_correction(1 - h.beta2, t),
+            adam_denominator(n, 1 - h.beta3, t, h.eps))
+
+
+def _adan_rule(scales):
     def rule(x, buffers, g, h, k):
-        # w_i: weight of the new term (paper's beta_i; official code's 1 - beta_i)
-        if official:
-            keep1, keep2, keep3 = h.beta1, h.beta2, h.beta3
-            w1, w2, w3 = 1 - h.beta1, 1 - h.beta2, 1 - h.beta3
-        else:
-            w1, w2, w3 = h.beta1, h.beta2, h.beta3
-            keep1, keep2, keep3 = 1 - h.beta1, 1 - h.beta2, 1 - h.beta3
-        j = k if restart_every is None else k % restart_every      # steps since the last (re)start
-        if j == 0:
-            m, v, n = (np.zeros_like(x),) * 3
-            g_prev = g if first_grad else np.zeros_like(g)        # official: g_{-1} = g_0
-        else:
-            m, v, n, g_prev = buffers["m"], buffers["v"], buffers["n"], buffers["g_prev"]
-        diff = g - g_prev
-        m = m * keep1 + g * w1                                    # m_k
-        v = v * keep2 + diff * w2                                 # v_k (EMA of gradient differences)
-        z = diff * keep2 + g                                      # g_k + (1 - b2)(g_k - g_{k-1})
-        n = n * keep3 + w3 * (z * z)                              # n_k
-        t = j + 1
-        if bias_correction:
-            denom = np.sqrt(n) / (1.0 - keep3 ** t) ** 0.5 + h.eps
-            step_m, step_v = h.lr / (1.0 - keep1 ** t), h.lr * keep2 / (1.0 - keep2 ** t)
-        else:
-            denom = np.sqrt(n) + h.eps
-            step_m, step_v = h.lr, h.lr * keep2
-        if no_prox:
-            x = x * (1 - h.lr * h.weight_decay)
-            x = x + (-step_m) * (m / denom)
-            x = x + (-step_v) * (v / denom)
-        else:
-            x = x + (-step_m) * (m / denom)
-            x = x + (-step_v) * (v / denom)
-            x = x / (1 + h.lr * h.weight_decay)                   # proximal weight decay
-        return x, {"m": m, "v": v, "n": n, "g_prev": g}
+        m, v, n = _adan_moments(buffers, g, h)
+        step_m, step_v, denom = scales(n, h, k + 1)
+        x = x + (-step_m) * (m / denom)
+        x = x + (-step_v) * (v / denom)                                # x - lr (m + (1 - b2) v)/(sqrt(n) + eps)
+        return x, {"m": m, "v": v, "n": n, "g_prev": g.copy()}          # a copy: never the caller's array
 
     return rule
+
+
+def _previous_gradient_is_first(rule):
+    """g_{-1} = g_0 (the official code): the first gradient difference is 0."""
+    def first(x, buffers, g, h, k):
+        return rule(x, {**buffers, "g_prev": g} if k == 0 else buffers, g, h, k)
+
+    return first
+
+
+def _restarting(rule, every):
+    """Every ``every`` steps the buffers return to zero and the step count t to 1 (official ``restart_opt``)."""
+    def restarted(x, buffers, g, h, k):
+        j = k % every
+        if j == 0:
+            buffers = {name: np.zeros_like(b) for name, b in buffers.items()}
+        return rule(x, buffers, g, h, j)
+
+    return restarted
+
+
+def _adan_betas(betas, official):
+    """The paper's betas (weights of the new term) from either convention, each validated under its name."""
+    if betas is None:
+        betas = (0.98, 0.92, 0.99) if official else (0.02, 0.08, 0.01)
+    given = check_tuple("betas", betas, ("beta1", "beta2", "beta3"),
+                        "each in [0, 1) (official convention)" if official else "each in (0, 1] (paper convention)")
+    names = ("beta1", "beta2", "beta3")
+    if official:                                                      # the official betas are 1 - the paper's
+        return betas, tuple(_one_minus(n, b, UNIT_HALF_OPEN) for n, b in zip(names, given))
+    return betas, given
 
 
 def adan(lr=1e-3, betas=None, eps=1e-8, weight_decay=0.0, no_prox=False, convention="official",
@@ -327,15 +355,16 @@ def adan(lr=1e-3, betas=None, eps=1e-8, weight_decay=0.0, no_prox=False, convent
         x_{k+1} = (1 + lr lambda)^{-1} [x_k - lr (m_k + (1 - b2) v_k) / (sqrt(n_k) + eps)]
 
     ``convention="official"`` (sail-sg/Adan ``adan.py``): betas are 1 - the paper's (defaults
-    (0.98, 0.92, 0.99)), bias corrections 1 - beta_i^t on m, v and n, and g_{-1} = g_0 at the
-    first step. Defaults by convention: ``bias_correction`` True (official) / False (paper);
-    ``prev_grad`` "first" (official, g_{-1} = g_0) / "zero" (paper, g_{-1} = 0, under which the
+    (0.98, 0.92, 0.99)), converted to the paper's by the factory (the rule is the paper's),
+    bias corrections 1 - (1 - b_i)^t on m, v and n, and g_{-1} = g_0 at the first step.
+    Defaults by convention: ``bias_correction`` True (official) / False (paper); ``prev_grad``
+    "first" (official, g_{-1} = g_0) / "zero" (paper, g_{-1} = 0, under which the
     Nesterov-momentum-estimation identity is exact). ``no_prox=True`` decays as
     x <- (1 - lr lambda) x before the step instead of the proximal division.
     ``restart_every=N`` restarts every N steps (buffers, bias corrections and g_{-1} reset, as the
     official ``restart_opt`` does). The two conventions are the same method:
     ``adan(convention="paper", betas=b, bias_correction=True, prev_grad="first")`` equals
-    ``adan(betas=1 - b)``.
+    ``adan(betas=1 - b)``. Each option is a rule piece, not a flag inside the rule.
 
     >>> import numpy as np, stochopt
     >>> opt = stochopt.adan(lr=0.1)
@@ -344,66 +373,114 @@ def adan(lr=1e-3, betas=None, eps=1e-8, weight_decay=0.0, no_prox=False, convent
     """
     convention = check_choice("convention", convention, ["official", "paper"])
     official = convention == "official"
-    if betas is None:
-        betas = (0.98, 0.92, 0.99) if official else (0.02, 0.08, 0.01)
-    b1, b2, b3 = _pair("betas", betas, 3)
-    beta_range = UNIT_HALF_OPEN if official else Interval(0.0, 1.0, low_closed=False)
-    hp = hyper(lr=(lr, POSITIVE), beta1=(b1, beta_range), beta2=(b2, beta_range), beta3=(b3, beta_range),
+    betas, (b1, b2, b3) = _adan_betas(betas, official)
+    hp = hyper(lr=(lr, POSITIVE), beta1=(b1, PAPER_BETA), beta2=(b2, PAPER_BETA), beta3=(b3, PAPER_BETA),
                eps=(eps, POSITIVE), weight_decay=(weight_decay, NONNEGATIVE))
-    if bias_correction is None:
-        bias_correction = official
-    if not isinstance(bias_correction, bool):
-        raise TypeError(f"bias_correction must be True, False or None; got {bias_correction!r}")
-    if not isinstance(no_prox, bool):
-        raise TypeError(f"no_prox must be True or False; got {no_prox!r}")
-    prev_grad = check_choice("prev_grad", "first" if prev_grad is None and official else (prev_grad or "zero"),
-                             ["first", "zero"])
+    bias_correction = official if bias_correction is None else bias_correction
+    for name, flag in (("bias_correction", bias_correction), ("no_prox", no_prox)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False{' or None' if name == 'bias_correction' else ''}; "
+                            f"got {flag!r}")
+    prev_grad = check_choice("prev_grad", prev_grad or ("first" if official else "zero"), ["first", "zero"])
+    rule = _adan_rule(_adan_corrected_scales if bias_correction else _adan_paper_scales)
+    rule = unless_zero(decoupled_weight_decay if no_prox else proximal_weight_decay, weight_decay, rule)
+    rule = _previous_gradient_is_first(rule) if prev_grad == "first" else rule
     if restart_every is not None:
-        restart_every = check_int("restart_every", restart_every, low=1)
+        rule = _restarting(rule, check_int("restart_every", restart_every, low=1))
     config = _describe(lr=lr, betas=list(betas), eps=eps, weight_decay=weight_decay, no_prox=no_prox,
                        convention=convention, bias_correction=bias_correction, prev_grad=prev_grad,
                        restart_every=restart_every)
-    rule = _adan_rule(official, bias_correction, prev_grad == "first", no_prox, restart_every)
     return Method("adan", rule, hp, {"m": None, "v": None, "n": None, "g_prev": None}, config=config,
                   momentum_buffer="m")
 
 
 # --------------------------------------------------------------------------- state-space family, AdamSSM
 
-def _ssm_rule(form: str, bias_correction: bool):
+def _pole_zero(v, w, w_prev, h):
+    """The second section: v <- p v + K (w - zeta w_prev), K = (1 - p)/(1 - zeta) for unit DC gain."""
+    return v * h.pole + (1 - h.pole) / (1 - h.zero) * (w - h.zero * w_prev)
+
+
+def _adam_moments(buffers, g, h):
+    """Adam's filters: m = EMA_beta1(g), v = EMA_beta2(g^2) (one pole beta2)."""
+    m, v = ema(buffers["m"], g, h.beta1), ema(buffers["v"], g * g, h.beta2)
+    return m, v, {"m": m, "v": v}
+
+
+def _adabelief_moments(buffers, g, h):
+    """AdaBelief (Zhuang et al. 2020): input (g - m)^2, eps added inside the state."""
+    m = ema(buffers["m"], g, h.beta1)
+    v = ema(buffers["v"], (g - m) * (g - m), h.beta2) + h.eps
+    return m, v, {"m": m, "v": v}
+
+
+def _adamssm_moments(buffers, g, h):
+    """AdamSSM: the Adam EMA w of g^2, then the pole p and zero zeta (v)."""
+    m, w = ema(buffers["m"], g, h.beta1), ema(buffers["w"], g * g, h.beta2)
+    v = _pole_zero(buffers["v"], w, buffers["w"], h)
+    return m, v, {"m": m, "w": w, "v": v}
+
+
+def _ema_response(buffers, h):
+    """The step response of the Adam filter, 1 - beta2^t, by the filter itself (buffer ``cv``)."""
+    cv = ema(buffers["cv"], 1.0, h.beta2)
+    return cv, {"cv": cv}
+
+
+def _pole_zero_response(buffers, h):
+    """The step response of AdamSSM's cascade (buffers ``cw``, ``cv``)."""
+    cw = ema(buffers["cw"], 1.0, h.beta2)
+    cv = _pole_zero(buffers["cv"], cw, buffers["cw"], h)
+    return cv, {"cw": cw, "cv": cv}
+
+
+def _ssm_corrected_rule(moments, response):
+    """x <- x - lr m_hat / (sqrt(v_hat) + eps): m_hat = m / (1 - beta1^t), v_hat = v / step response."""
     def rule(x, buffers, g, h, k):
-        g = g + h.weight_decay * x
-        if form == "adagrad":
-            m = g                                              # no first-moment filter
-            w = buffers["w"] + g * g                           # integrator: pole at 1
-            v = w
-            out = {"w": w, "v": v}
-            # torch.optim.Adagrad with lr_decay = 0: x -= lr g / (sqrt(sum g^2) + eps)
-            return x + (-h.lr) * (m / (np.sqrt(v) + h.eps)), {**out, "m": m}
-        m = buffers["m"] * h.beta1 + (1 - h.beta1) * g        # first-moment state
-        u = g * g if form != "adabelief" else (g - m) * (g - m)
-        w = buffers["w"] * h.beta2 + (1 - h.beta2) * u        # stage 1: pole beta2
-        if form == "adabelief":
-            w = w + h.eps                                      # AdaBelief adds eps inside the state
-        if form == "adamssm":
-            gain = (1 - h.pole) / (1 - h.zero)                 # stage 2: pole p, zero zeta, unit DC gain
-            v = buffers["v"] * h.pole + gain * (w - h.zero * buffers["w"])
-        else:
-            v = w
-        out = {"m": m, "w": w, "v": v}
-        if bias_correction:
-            # step responses of the two filters (so that a constant g gives v_hat = g^2 exactly)
-            c1 = 1 - h.beta1 ** (k + 1)
-            cw = buffers["cw"] * h.beta2 + (1 - h.beta2)
-            if form == "adamssm":
-                cv = buffers["cv"] * h.pole + gain * (cw - h.zero * buffers["cw"])
-            else:
-                cv = cw
-            out.update(cw=cw, cv=cv)
-            return x + (-h.lr / c1) * (m / (np.sqrt(v / cv) + h.eps)), out
-        return x + (-h.lr) * (m / (np.sqrt(v) + h.eps)), out
+        m, v, state = moments(buffers, g, h)
+        cv, response_state = response(buffers, h)
+        return x + (-h.lr / bias_correction(h.beta1, k + 1)) * (m / (np.sqrt(v / cv) + h.eps)), \
+            {**state, **response_state}
 
     return rule
+
+
+def _ssm_uncorrected_rule(moments):
+    def rule(x, buffers, g, h, k):
+        m, v, state = moments(buffers, g, h)
+        return x + (-h.lr) * (m / (np.sqrt(v) + h.eps)), state
+
+    return rule
+
+
+def _adagrad_rule(x, buffers, g, h, k):
+    """AdaGrad: v = v + g^2 (a pole at 1), no first-moment filter (torch.optim.Adagrad, lr_decay = 0)."""
+    v = buffers["v"] + g * g
+    return x + (-h.lr) * (g / (np.sqrt(v) + h.eps)), {"v": v}
+
+
+# form -> (moments, step response, buffers of the moments, buffers of the response)
+_FORMS = {
+    "adam": (_adam_moments, _ema_response, ("m", "v"), ("cv",)),
+    "adabelief": (_adabelief_moments, _ema_response, ("m", "v"), ("cv",)),
+    "adamssm": (_adamssm_moments, _pole_zero_response, ("m", "w", "v"), ("cw", "cv")),
+}
+
+
+def _first_value(hp):
+    schedule = hp.schedule
+    return np.asarray(schedule(0, np.arange(schedule.replicas or 1)) if schedule.random else schedule(0), float)
+
+
+def _pole_zero_hyper(specs, pole, zero):
+    """Validate pole and zero like any hyperparameter, then the filter's condition zeta <= max(p, beta2)."""
+    hp = hyper(**specs, pole=(pole, POLE_RANGE), zero=(zero, ZERO_RANGE))
+    z, p, b2 = _first_value(hp["zero"]), _first_value(hp["pole"]), _first_value(hp["beta2"])
+    if np.any(z > np.maximum(p, b2)):
+        raise ValueError(f"zero must be in (-1, max(pole, beta2)] so that the filter's impulse response is "
+                         f"nonnegative (v >= 0); got zero={zero!r}, pole={pole!r}, beta2={specs['beta2'][0]!r} "
+                         "(checked at k = 0 for schedules)")
+    return hp
 
 
 def state_space(form, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, pole=None, zero=None,
@@ -422,7 +499,8 @@ def state_space(form, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, p
       realised as the cascade w = beta2 w + (1-beta2) g^2, v = p v + K2 (w - zeta w_prev).
 
     Bias correction divides each moment by its filter's step response at t = k + 1 (for Adam
-    1 - beta^t), kept in buffers ``cw``, ``cv``; for AdamSSM this is our choice (see the docs).
+    1 - beta^t), kept in buffers (``cv``; AdamSSM also ``cw``); for AdamSSM this is our choice
+    (see the docs). The factory picks the form's filters; each rule is one of two output maps.
 
     >>> import numpy as np
     >>> from stochopt.adaptive import state_space
@@ -433,28 +511,22 @@ def state_space(form, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, p
     array([-1.8])
     """
     form = check_choice("form", form, ["adagrad", "adam", "adabelief", "adamssm"])
-    beta1, beta2 = _pair("betas", betas, 2)
+    beta1, beta2 = _betas(betas)
     specs = dict(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                  eps=(eps, POSITIVE), weight_decay=(weight_decay, NONNEGATIVE))
-    buffers = {"m": None, "w": None, "v": None}
-    if form == "adamssm":
-        pole = check_real("pole", pole, Interval(0.0, 1.0, high_closed=False))
-        zero = check_real("zero", zero, ZERO_RANGE)
-        b2 = np.asarray(beta2, float)
-        if np.any(np.asarray(zero) > np.maximum(np.asarray(pole), b2)):
-            raise ValueError(f"zero must be in (-1, max(pole, beta2)] so that the filter's impulse response is "
-                             f"nonnegative (v >= 0); got zero={zero!r}, pole={pole!r}, beta2={beta2!r}")
-        specs.update(pole=(pole, Interval(0.0, 1.0, high_closed=False)), zero=(zero, ZERO_RANGE))
-    hp = hyper(**specs)
+    hp = _pole_zero_hyper(specs, pole, zero) if form == "adamssm" else hyper(**specs)
     if not isinstance(bias_correction, bool):
         raise TypeError(f"bias_correction must be True or False; got {bias_correction!r}")
-    bias_correction = bias_correction and form != "adagrad"
-    if bias_correction:
-        buffers.update(cw=None, cv=None)
-    name = "adamssm" if form == "adamssm" else f"ssm_{form}"
+    if form == "adagrad":
+        rule, names, bias_correction = _adagrad_rule, ("v",), False
+    else:
+        moments, response, names, response_names = _FORMS[form]
+        rule = _ssm_corrected_rule(moments, response) if bias_correction else _ssm_uncorrected_rule(moments)
+        names = names + (response_names if bias_correction else ())
     config = _describe(form=form, lr=lr, betas=list(betas), eps=eps, weight_decay=weight_decay, pole=pole,
                        zero=zero, bias_correction=bias_correction)
-    return Method(name, _ssm_rule(form, bias_correction), hp, buffers, config=config, momentum_buffer="m")
+    return Method("adamssm" if form == "adamssm" else f"ssm_{form}", unless_zero(coupled_weight_decay, weight_decay,
+                  rule), hp, dict.fromkeys(names), config=config, momentum_buffer="m" if form != "adagrad" else None)
 
 
 def adamssm(lr=1e-3, betas=(0.9, 0.999), pole=0.9, zero=0.8, eps=1e-8, weight_decay=0.0,
@@ -462,8 +534,10 @@ def adamssm(lr=1e-3, betas=(0.9, 0.999), pole=0.9, zero=0.8, eps=1e-8, weight_de
     """AdamSSM: Adam with a pole ``pole`` = p and a zero ``zero`` = zeta on the second-moment filter.
 
     H(z) = K (1 - zeta z^-1) / ((1 - beta2 z^-1)(1 - p z^-1)) with unit DC gain; zeta = p is Adam.
-    Accepted ranges: p in [0, 1) (stability), zeta in (-1, max(p, beta2)] (v >= 0). The defaults
-    p = 0.9, zeta = 0.8 are ours: the paper's recommended values could not be confirmed.
+    Accepted ranges: p in [0, 1) (stability), zeta in (-1, max(p, beta2)] (v >= 0). Every
+    hyperparameter is accepted as adam accepts it (a float, an (R,) array or a Schedule; the
+    condition on zeta is checked at k = 0). The defaults p = 0.9, zeta = 0.8 are ours: the
+    paper's recommended values could not be confirmed.
 
     >>> import numpy as np, stochopt
     >>> opt = stochopt.adamssm(lr=0.1, pole=0.5, zero=0.5)      # zeta = p: Adam

@@ -23,6 +23,7 @@ import abc
 import numpy as np
 
 from ._checks import POSITIVE, check_real, unknown_name_message
+from .terms import sign
 
 __all__ = [
     "Direction",
@@ -35,6 +36,7 @@ __all__ = [
     "SmoothSign",
     "get",
     "names",
+    "register",
     "Blocks",
 ]
 
@@ -48,16 +50,17 @@ class Blocks:
     """A partition of the coordinates {0, ..., d-1} into blocks, with vectorised block sums."""
 
     def __init__(self, blocks, dim: int | None = None):
-        parts = [np.asarray(b, dtype=np.int64).ravel() for b in blocks]
-        if not parts or any(p.size == 0 for p in parts):
-            raise ValueError("blocks must be a non-empty list of non-empty index lists")
+        parts = _index_lists(blocks)
         everything = np.concatenate(parts)
         d = everything.size if dim is None else dim
-        if np.any(everything < 0) or np.any(everything >= d) or np.unique(everything).size != everything.size or everything.size != d:
-            raise ValueError(
-                f"blocks must be a partition of the coordinates 0..{d - 1}: every index exactly once; "
-                f"got {everything.size} indices for d = {d} (duplicates or gaps)"
-            )
+        values, counts = np.unique(everything, return_counts=True)
+        if np.any(counts > 1):
+            twice = values[counts > 1][0]
+            raise ValueError(f"blocks must be a partition of the coordinates: every index exactly once; "
+                             f"index {twice} is in {counts[counts > 1][0]} blocks")
+        if everything.size != d or values[0] < 0 or values[-1] >= d:
+            raise ValueError(f"blocks must be a partition of the coordinates 0..{d - 1}: every index exactly once; "
+                             f"got {everything.size} indices from {values[0]} to {values[-1]} for d = {d}")
         self.dim = d
         self.parts = parts
         self.order = everything
@@ -93,6 +96,30 @@ class Blocks:
 
     def to_list(self):
         return [p.tolist() for p in self.parts]
+
+
+_ACCEPTED = ("blocks must be a partition of the coordinates 0..d-1 given as a list of lists of integer "
+             "indices, e.g. [[0, 1], [2]]")
+
+
+def _index_lists(blocks) -> list:
+    """The blocks as 1-D int64 arrays, each checked: integer indices only (no floats, bools or strings)."""
+    if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__iter__"):
+        raise TypeError(f"{_ACCEPTED}; got {blocks!r}")
+    parts = []
+    for i, block in enumerate(blocks):
+        if isinstance(block, (str, bytes)) or not hasattr(block, "__iter__"):
+            raise TypeError(f"{_ACCEPTED}; blocks[{i}] is {block!r}, not a list of indices")
+        arr = np.asarray(list(block) if not isinstance(block, np.ndarray) else block)
+        if arr.size and (arr.dtype.kind not in "iu" or arr.ndim != 1):
+            raise TypeError(f"{_ACCEPTED}; blocks[{i}] = {block!r} holds {arr.dtype} values"
+                            + (" (float indices are not truncated)" if arr.dtype.kind == "f" else ""))
+        if arr.size == 0:
+            raise ValueError(f"{_ACCEPTED}; blocks[{i}] is empty")
+        parts.append(arr.astype(np.int64))
+    if not parts:
+        raise ValueError(f"{_ACCEPTED}; got no blocks")
+    return parts
 
 
 def _as_blocks(blocks) -> Blocks | None:
@@ -157,6 +184,19 @@ class Direction(abc.ABC):
     def __call__(self, m):
         return self.select(m)
 
+    def spec(self):
+        """Name plus parameters (no blocks): ``"sign"``, ``"clip_norm:2.0"`` or ``{"name": ..., **params}``.
+
+        ``get(spec)`` rebuilds the direction (a user class once ``register``-ed).
+        """
+        params = {k: v for k, v in vars(self).items() if k != "blocks"}
+        if not params:
+            return self.name
+        field = _PARAMETER.get(self.name)
+        if field is not None and set(params) == {field}:
+            return f"{self.name}:{params[field]!r}"
+        return {"name": self.name, **params}
+
     def config(self) -> dict:
         out = {"name": self.name}
         out.update({k: v for k, v in vars(self).items() if k != "blocks"})
@@ -194,7 +234,7 @@ class Sign(Direction):
         return np.sum(np.abs(m), axis=-1)
 
     def select(self, m):
-        return np.sign(m)
+        return sign(m)
 
     def conjugate(self, y):
         inside = np.all(np.abs(y) <= 1.0 + _BOUNDARY, axis=-1)
@@ -282,7 +322,7 @@ class SRSGD(Direction):
         return np.sum(0.5 * m * m + self.lam * np.abs(m), axis=-1)
 
     def select(self, m):
-        return m + self.lam * np.sign(m)
+        return m + self.lam * sign(m)
 
     def conjugate(self, y):
         shrunk = np.maximum(np.abs(y) - self.lam, 0.0)
@@ -322,35 +362,81 @@ _REGISTRY = {
     "srsgd": SRSGD,
     "smooth_sign": SmoothSign,
 }
+_BUILTIN = frozenset(_REGISTRY)
 _ALIASES = {"clip": "clip_norm", "tanh": "smooth_sign", "heavy_ball": "identity"}
+# the parameter that "name:value" sets, per built-in direction
+_PARAMETER = {"clip_norm": "threshold", "clip_coord": "threshold", "srsgd": "lam", "smooth_sign": "beta"}
 
 
 def names() -> list[str]:
-    """Names accepted by ``get``."""
+    """Names accepted by ``get`` (built-in and registered)."""
     return list(_REGISTRY)
 
 
+def register(cls):
+    """Register a ``Direction`` subclass under its class attribute ``name``; returns the class.
+
+    Use it as a decorator. A registered direction is found by ``get`` from its ``spec()`` (its
+    name plus its parameters, rebuilt as ``cls(**parameters)`` from the instance's attributes),
+    which is how ``stochopt.torch.GSGD`` stores it so that ``torch.load(..., weights_only=True)``
+    reads the checkpoint back; register the class before loading in a fresh process.
+
+    >>> import numpy as np
+    >>> @register
+    ... class Cube(Direction):
+    ...     name = "cube_doc"
+    ...     def __init__(self, scale=1.0, blocks=None):
+    ...         super().__init__(blocks)
+    ...         self.scale = scale
+    ...     def select(self, m):
+    ...         return self.scale * m ** 3
+    >>> Cube(2.0).spec()
+    {'name': 'cube_doc', 'scale': 2.0}
+    >>> get({'name': 'cube_doc', 'scale': 2.0}).select(np.array([1.0, -2.0]))
+    array([  2., -16.])
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Direction)):
+        raise TypeError(f"register takes a subclass of stochopt.directions.Direction; got {cls!r}")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name or name == Direction.name or ":" in name:
+        raise ValueError(f"{cls.__name__} needs its own class attribute `name` (a string without ':') to be "
+                         f"registered; got {name!r}")
+    known = _REGISTRY.get(name)
+    if known is not None and known is not cls and (name in _BUILTIN or known.__qualname__ != cls.__qualname__
+                                                    or known.__module__ != cls.__module__):
+        raise ValueError(f"the direction name {name!r} is already taken by {known.__module__}.{known.__qualname__}; "
+                         f"give {cls.__name__} another `name`")
+    _REGISTRY[name] = cls   # a redefinition of the same class (same module and qualified name) replaces it
+    return cls
+
+
 def get(name, blocks=None, **params) -> Direction:
-    """A direction by name, e.g. ``get("clip_norm", threshold=1.0)``.
+    """A direction by name, e.g. ``get("clip_norm", threshold=1.0)``, or by its ``spec()``.
 
     ``"clip_norm:2.0"`` is short for ``get("clip_norm", threshold=2.0)`` (likewise
-    ``clip_coord``, ``srsgd:lam`` and ``smooth_sign:beta``). A ``Direction`` is returned as is.
+    ``clip_coord``, ``srsgd:lam`` and ``smooth_sign:beta``); ``{"name": "cubic", "scale": 2.0}``
+    rebuilds a registered class with its parameters. A ``Direction`` is returned as is.
+
+    >>> get("clip:2.0").threshold, get({"name": "srsgd", "lam": 0.5}).lam
+    (2.0, 0.5)
     """
     if isinstance(name, Direction):
         return name if blocks is None else name.per_block(blocks)
+    if isinstance(name, dict):
+        params = {**{k: v for k, v in name.items() if k != "name"}, **params}
+        name = name.get("name")
     if not isinstance(name, str):
-        raise TypeError(f"direction must be a name ({', '.join(_REGISTRY)}) or a Direction; got {name!r}")
+        raise TypeError(f"direction must be a name ({', '.join(_REGISTRY)}), a spec dict or a Direction; got {name!r}")
     key, _, arg = name.partition(":")
     key = _ALIASES.get(key, key)
     if key not in _REGISTRY:
         raise ValueError(unknown_name_message("direction", name, list(_REGISTRY)))
-    cls = _REGISTRY[key]
     if arg:
-        field = {"clip_norm": "threshold", "clip_coord": "threshold", "srsgd": "lam", "smooth_sign": "beta"}.get(key)
-        if field is None:
+        if key not in _PARAMETER:
             raise ValueError(f"direction {key!r} takes no parameter; got {name!r}")
         try:
-            params[field] = float(arg)
+            params[_PARAMETER[key]] = float(arg)
         except ValueError as exc:
             raise ValueError(f"direction {name!r}: {arg!r} is not a number") from exc
-    return cls(blocks=blocks, **params)
+    direction = _REGISTRY[key](**params)
+    return direction if blocks is None else direction.per_block(blocks)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stochopt import qh
+from stochopt import ground_truth, qh
 
 STEPS, R, D = 250, 8, 5
 
@@ -17,12 +17,9 @@ def rel_curve_max(a, b):
 
 
 def trajectory(opt, x0, grad, attr="x"):
-    s = opt.init(x0)
-    out = [np.array(getattr(s, attr))]
-    for t in range(STEPS):
-        s = opt.step(s, grad(s.x, t))
-        out.append(np.array(getattr(s, attr)))
-    return np.stack(out)
+    """The sequence ``attr`` (x or a buffer) for t = 0..STEPS, gradients at state.x."""
+    run = ground_truth.trajectory(opt, x0, (grad, STEPS))
+    return run.x if attr == "x" else run.buffers[attr]
 
 
 @pytest.fixture(scope="module")

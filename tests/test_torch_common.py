@@ -1,9 +1,10 @@
-"""Shared drivers (no tests here) for the PyTorch adapter tests: one gradient sequence fed to torch and to NumPy.
+"""Shared drivers (no tests here) for the PyTorch adapter tests: one gradient sequence fed to torch, to
+the ground-truth loops and to the NumPy methods.
 
 A "layout" is a list of tensor shapes and a list of param groups, each group naming the tensors it
-holds and its hyperparameters. The NumPy reference runs one method per group on the concatenation
-of the group's flattened tensors, with one block per tensor (the torch adapters apply their
-direction per tensor).
+holds and its hyperparameters. The references run once per group on the concatenation of the
+group's flattened tensors, with one block per tensor (the torch adapters apply their direction per
+tensor).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from stochopt import ground_truth, schedules
 from stochopt.directions import Blocks
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
@@ -45,11 +47,13 @@ def initial_values(shapes, seed):
 
 
 def run_torch(opt_cls, groups, shapes=SHAPES, steps=25, seed=0, dtype=torch.float64, lr_factor=None,
-              defaults=None, grads=None, x0=None):
+              defaults=None, grads=None, x0=None, record_state=False):
     """Iterates per group: list over steps of the concatenated flattened tensors of each group.
 
     ``groups``: list of dicts {"tensors": [indices], **hyperparameters}. ``lr_factor(k)``
     multiplies each group's initial lr before step k (a scheduler writing into param_groups).
+    With ``record_state``, also the optimizer state per group and step, read from
+    ``state_dict()``: {name: the group's tensors' values concatenated} (``step`` once per tensor).
     """
     grads = gradient_sequence(shapes, steps, seed) if grads is None else grads
     x0 = initial_values(shapes, seed) if x0 is None else x0
@@ -58,7 +62,7 @@ def run_torch(opt_cls, groups, shapes=SHAPES, steps=25, seed=0, dtype=torch.floa
                     for g in groups]
     opt = opt_cls(torch_groups, **(defaults or {}))
     lr0 = [group["lr"] for group in opt.param_groups]
-    out = [[] for _ in groups]
+    out, states = [[] for _ in groups], [[] for _ in groups]
     for k in range(steps):
         if lr_factor is not None:
             for group, base in zip(opt.param_groups, lr0):
@@ -68,25 +72,54 @@ def run_torch(opt_cls, groups, shapes=SHAPES, steps=25, seed=0, dtype=torch.floa
         opt.step()
         for j, g in enumerate(groups):
             out[j].append(np.concatenate([params[i].detach().numpy().ravel() for i in g["tensors"]]))
+        if record_state:
+            saved = opt.state_dict()
+            for j, group in enumerate(saved["param_groups"]):
+                states[j].append(_group_state([saved["state"][pid] for pid in group["params"]]))
+    return (out, states) if record_state else out
+
+
+def _group_state(per_tensor):
+    names = per_tensor[0].keys()
+    return {n: np.concatenate([np.asarray(s[n].detach().numpy() if isinstance(s[n], torch.Tensor) else s[n],
+                                          dtype=float).ravel() for s in per_tensor]) for n in names}
+
+
+def _flat(shapes, x0, grads, tensors, steps, negate=False):
+    start = np.concatenate([x0[i].ravel() for i in tensors])
+    seq = np.stack([np.concatenate([grads[k][i].ravel() for i in tensors]) for k in range(steps)])
+    sizes = [int(np.prod(shapes[i])) for i in tensors]
+    return start, -seq if negate else seq, sizes
+
+
+def run_ground_truth(loop, kwargs_of, groups, shapes=SHAPES, steps=25, seed=0, lr_factor=None, negate=False):
+    """The ground truth per group: ``loop(x0, grads, **kwargs_of(hyper, blocks, lr))`` -> Trajectory.
+
+    ``lr`` is the group's lr, or the schedule lr_0 * lr_factor(k); ``blocks`` one per tensor.
+    """
+    grads, x0 = gradient_sequence(shapes, steps, seed), initial_values(shapes, seed)
+    out = []
+    for g in groups:
+        start, seq, sizes = _flat(shapes, x0, grads, g["tensors"], steps, negate)
+        hyper = {k: v for k, v in g.items() if k != "tensors"}
+        lr = hyper["lr"] if lr_factor is None else schedules.from_function(
+            lambda k, lr0=hyper["lr"]: lr0 * lr_factor(k))
+        edges = np.cumsum([0] + sizes)
+        blocks = [list(range(a, b)) for a, b in zip(edges[:-1], edges[1:])]
+        out.append(loop(start, seq, **kwargs_of(hyper, blocks, lr)))
     return out
 
 
 def run_numpy(make_method, groups, shapes=SHAPES, steps=25, seed=0, dtype=np.float64, grads=None, x0=None,
               negate=False):
-    """The same run with the NumPy reference: ``make_method(group_hyper, blocks) -> stochopt.Method``."""
+    """The same run with a NumPy method: ``make_method(group_hyper, blocks) -> stochopt.Method``."""
     grads = gradient_sequence(shapes, steps, seed) if grads is None else grads
     x0 = initial_values(shapes, seed) if x0 is None else x0
     out = []
     for g in groups:
-        sizes = [int(np.prod(shapes[i])) for i in g["tensors"]]
+        start, seq, sizes = _flat(shapes, x0, grads, g["tensors"], steps, negate)
         method = make_method({k: v for k, v in g.items() if k != "tensors"}, Blocks.from_sizes(sizes))
-        state = method.init(np.concatenate([x0[i].ravel() for i in g["tensors"]]).astype(dtype))
-        iterates = []
-        for k in range(steps):
-            flat = np.concatenate([grads[k][i].ravel() for i in g["tensors"]]).astype(dtype)
-            state = method.step(state, -flat if negate else flat)
-            iterates.append(state.x.copy())
-        out.append(iterates)
+        out.append(list(ground_truth.trajectory(method, start.astype(dtype), seq.astype(dtype)).x[1:]))
     return out
 
 

@@ -1,7 +1,8 @@
-"""Each PyTorch adapter equals its NumPy reference iterate by iterate (float64, 1e-12 relative).
+"""Each PyTorch adapter equals its ground-truth loop (``stochopt.ground_truth``) in parameters AND
+optimizer state (``state_dict()``), step by step (float64, 1e-12 relative).
 
-Several tensors of different shapes (directions act per tensor = per block of the NumPy
-reference), param groups with different hyperparameters, constant and decaying lr.
+Several tensors of different shapes (directions act per tensor = per block of the ground truth),
+param groups with different hyperparameters, constant and decaying lr.
 """
 import numpy as np
 import pytest
@@ -9,9 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import stochopt  # noqa: E402
-from stochopt import schedules  # noqa: E402
-from stochopt.torch import GSGD, Lion  # noqa: E402
-from test_torch_common import max_rel_err, run_numpy, run_torch  # noqa: E402
+from stochopt import ground_truth, schedules  # noqa: E402
+from stochopt.torch import GSGD, QHM, Lion, QHAdam, QHAdamW  # noqa: E402
+from test_torch_common import (SHAPES, initial_values, max_rel_err, rel_err, run_ground_truth, run_numpy,  # noqa: E402
+                               run_torch)
 
 TOL = 1e-12
 STEPS = 25
@@ -22,15 +24,51 @@ def decay(k):
 
 
 def _gsgd_reference(lr_factor, negate=False):
+    """The NumPy method (for the controls and the NumPy-fallback direction)."""
     def make(h, blocks):
         h = dict(h)
         lr0 = h.pop("lr")
         lr = lr0 if lr_factor is None else schedules.from_function(lambda k, lr0=lr0: lr0 * lr_factor(k))
         h.pop("maximize", None)
         direction = h.pop("Dphi_map", "identity")
-        return stochopt.gsgd_official(lr=lr, direction=direction, blocks=blocks, **h)
+        extra = h.pop("nesterov", 0.0)
+        return stochopt.gsgd_official(lr=lr, direction=direction, blocks=blocks, extra_gradient=extra, **h)
 
     return make
+
+
+# adapter -> (ground-truth loop, its keyword arguments from a torch group, torch state name -> buffer)
+GROUND_TRUTH = {
+    GSGD: (ground_truth.gsgd_official,
+           lambda h, blocks, lr: dict(lr=lr, momentum=h.get("momentum", 0.9), scaling=h.get("scaling"),
+                                      direction=h.get("Dphi_map", "identity"), weight_decay=h.get("weight_decay", 0.0),
+                                      extra_gradient=h.get("nesterov", 0.0), blocks=blocks),
+           {"momentum_buffer": "m"}),
+    Lion: (ground_truth.lion_singlescale,
+           lambda h, blocks, lr: dict(lr=lr, betas=h["betas"], scaling=h.get("scaling"),
+                                      weight_decay=h.get("weight_decay", 0.0),
+                                      extra_gradient=h.get("nesterov_momentum", 0.0)),
+           {"exp_avg": "m"}),
+    QHM: (ground_truth.qhm, lambda h, blocks, lr: dict(h, lr=lr), {"momentum_buffer": "b"}),
+    QHAdam: (ground_truth.qhadam, lambda h, blocks, lr: dict(h, lr=lr),
+             {"exp_avg": "m", "exp_avg_sq": "v", "step": None}),
+    QHAdamW: (ground_truth.qhadamw, lambda h, blocks, lr: dict(h, lr=lr),
+              {"exp_avg": "m", "exp_avg_sq": "v", "step": None}),
+}
+
+
+def assert_equals_ground_truth(cls, groups, lr_factor=None, maximize=False, steps=STEPS):
+    """Parameters and every state entry of ``cls`` equal the ground truth after every step."""
+    loop, kwargs_of, state_names = GROUND_TRUTH[cls]
+    iterates, states = run_torch(cls, groups, steps=steps, lr_factor=lr_factor, record_state=True)
+    truths = run_ground_truth(loop, kwargs_of, groups, steps=steps, lr_factor=lr_factor, negate=maximize)
+    for j, truth in enumerate(truths):
+        for k in range(steps):
+            assert rel_err(iterates[j][k], truth.x[k + 1]) <= TOL, (j, k, "parameters")
+            assert set(states[j][k]) == set(state_names), states[j][k].keys()
+            for torch_name, buffer in state_names.items():
+                want = np.full(states[j][k][torch_name].shape, k + 1.0) if buffer is None else truth.buffers[buffer][k + 1]
+                assert rel_err(states[j][k][torch_name], want) <= TOL, (j, k, torch_name)
 
 
 GSGD_GROUPS = {
@@ -60,19 +98,22 @@ GSGD_GROUPS = {
 
 @pytest.mark.parametrize("lr_factor", [None, decay], ids=["constant-lr", "decaying-lr"])
 @pytest.mark.parametrize("layout", list(GSGD_GROUPS))
-def test_gsgd_equals_numpy_reference(layout, lr_factor):
-    groups = GSGD_GROUPS[layout]
-    got = run_torch(GSGD, groups, steps=STEPS, lr_factor=lr_factor)
-    want = run_numpy(_gsgd_reference(lr_factor), groups, steps=STEPS)
-    assert max_rel_err(got, want) <= TOL
+def test_gsgd_equals_ground_truth(layout, lr_factor):
+    assert_equals_ground_truth(GSGD, GSGD_GROUPS[layout], lr_factor)
 
 
-def test_gsgd_maximize_equals_reference_on_negated_gradients():
+def test_gsgd_maximize_equals_ground_truth_on_negated_gradients():
     groups = [{"tensors": [0, 1, 2, 3], "lr": 0.1, "momentum": 0.9, "Dphi_map": "normalized",
                "weight_decay": 0.1, "maximize": True}]
-    got = run_torch(GSGD, groups, steps=STEPS)
-    want = run_numpy(_gsgd_reference(None), groups, steps=STEPS, negate=True)
-    assert max_rel_err(got, want) <= TOL
+    assert_equals_ground_truth(GSGD, groups, maximize=True)
+
+
+@pytest.mark.parametrize("layout", list(GSGD_GROUPS))
+def test_gsgd_equals_the_numpy_method(layout):
+    """The NumPy method and the torch adapter, both checked against the ground truth, agree."""
+    groups = GSGD_GROUPS[layout]
+    got = run_torch(GSGD, groups, steps=STEPS, lr_factor=decay)
+    assert max_rel_err(got, run_numpy(_gsgd_reference(decay), groups, steps=STEPS)) <= TOL
 
 
 def test_per_tensor_direction_is_not_the_global_one():
@@ -119,16 +160,8 @@ LION_GROUPS = [
 
 
 @pytest.mark.parametrize("lr_factor", [None, decay], ids=["constant-lr", "decaying-lr"])
-def test_lion_equals_numpy_reference(lr_factor):
-    def make(h, blocks):
-        h = dict(h)
-        lr0 = h.pop("lr")
-        lr = lr0 if lr_factor is None else schedules.from_function(lambda k: lr0 * lr_factor(k))
-        return stochopt.lion_singlescale(lr=lr, **h)
-
-    got = run_torch(Lion, LION_GROUPS, steps=STEPS, lr_factor=lr_factor)
-    want = run_numpy(make, LION_GROUPS, steps=STEPS)
-    assert max_rel_err(got, want) <= TOL
+def test_lion_equals_ground_truth(lr_factor):
+    assert_equals_ground_truth(Lion, LION_GROUPS, lr_factor)
 
 
 def test_float32_is_kept_and_matches_float32_reference():
@@ -152,29 +185,20 @@ QHADAM_GROUPS = [
 ]
 
 
-def _qh_reference(factory, lr_factor):
-    def make(h, blocks):
-        h = dict(h)
-        lr0 = h.pop("lr")
-        lr = lr0 if lr_factor is None else schedules.from_function(lambda k: lr0 * lr_factor(k))
-        return factory(lr=lr, **h)
-
-    return make
-
-
 @pytest.mark.parametrize("lr_factor", [None, decay], ids=["constant-lr", "decaying-lr"])
-@pytest.mark.parametrize("name", ["QHM", "QHAdam", "QHAdamW"])
-def test_qh_equals_numpy_reference(name, lr_factor):
-    from stochopt.torch import QHM, QHAdam, QHAdamW
+@pytest.mark.parametrize("cls, groups", [(QHM, QHM_GROUPS), (QHAdam, QHADAM_GROUPS), (QHAdamW, QHADAM_GROUPS)],
+                         ids=["QHM", "QHAdam", "QHAdamW"])
+def test_qh_equals_ground_truth(cls, groups, lr_factor):
+    assert_equals_ground_truth(cls, groups, lr_factor)
 
-    cls, factory, groups = {
-        "QHM": (QHM, stochopt.qhm, QHM_GROUPS),
-        "QHAdam": (QHAdam, stochopt.qhadam, QHADAM_GROUPS),
-        "QHAdamW": (QHAdamW, stochopt.qhadamw, QHADAM_GROUPS),
-    }[name]
-    got = run_torch(cls, groups, steps=STEPS, lr_factor=lr_factor)
-    want = run_numpy(_qh_reference(factory, lr_factor), groups, steps=STEPS)
-    assert max_rel_err(got, want) <= TOL
+
+def test_qhadam_with_eps_zero_keeps_never_touched_coordinates_still():
+    """eps = 0 on exactly-zero gradients: 0/0 is its limit 0 (torch adapter and ground truth alike)."""
+    groups = [{"tensors": [0, 1, 2, 3], "lr": 1e-2, "betas": (0.9, 0.99), "nus": (0.7, 0.9), "eps": 0.0}]
+    x0 = initial_values(SHAPES, 0)
+    iterates = run_torch(QHAdam, groups, steps=5, grads=[[np.zeros(s) for s in SHAPES]] * 5, x0=x0)
+    assert all(np.array_equal(x, np.concatenate([v.ravel() for v in x0])) for x in iterates[0])
+    assert_equals_ground_truth(QHAdam, groups)
 
 
 @pytest.mark.parametrize("converter, args", [
@@ -186,22 +210,15 @@ def test_qh_equals_numpy_reference(name, lr_factor):
 def test_qhm_built_from_a_converter_equals_the_reference(converter, args):
     """The classmethods return stochopt.qh's dicts, and QHM(**dict) runs like stochopt.qhm(**dict)."""
     from stochopt import qh
-    from stochopt.torch import QHM
 
     hyper = getattr(QHM, converter)(*args)
     assert hyper == getattr(qh, converter)(*args) and set(hyper) == {"lr", "momentum", "nu"}
-    groups = [{"tensors": [0, 1, 2, 3], **hyper}]
-    got = run_torch(QHM, groups, steps=STEPS)
-    want = run_numpy(_qh_reference(stochopt.qhm, None), groups, steps=STEPS)
-    assert max_rel_err(got, want) <= TOL
+    assert_equals_ground_truth(QHM, [{"tensors": [0, 1, 2, 3], **hyper}])
 
 
 def test_qhadam_from_nadam_returns_stochopt_qh_dict():
     from stochopt import qh
-    from stochopt.torch import QHAdam
 
     hyper = QHAdam.from_nadam(lr=2e-3, betas=(0.95, 0.999))
     assert hyper == qh.from_nadam(2e-3, (0.95, 0.999)) and set(hyper) == {"lr", "betas", "nus"}
-    groups = [{"tensors": [0, 1, 2, 3], **hyper}]
-    assert max_rel_err(run_torch(QHAdam, groups, steps=STEPS),
-                       run_numpy(_qh_reference(stochopt.qhadam, None), groups, steps=STEPS)) <= TOL
+    assert_equals_ground_truth(QHAdam, [{"tensors": [0, 1, 2, 3], **hyper}])

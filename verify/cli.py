@@ -3,7 +3,8 @@
     stochopt verify [CLAIM|PREFIX ...] [--quick | --full] [--report DIR] [--seed N | --seeds A:B]
                     [--workers N | --scheduler ADDRESS]
     stochopt sweep SPEC.toml [--out DIR] [--workers N | --scheduler ADDRESS]
-    stochopt list [claims | methods | problems]
+    stochopt list [claims | methods | problems | demos]
+    stochopt demo [NAME ...] [--list] [--out DIR] [--format gif|mp4|png] [--frames N]
     stochopt run METHOD PROBLEM [--steps K] [--replicas R] [--seed S] [--lr LR] [--batch-size B] [--plot FILE]
 
 ``stochopt verify`` with no claim runs every claim in quick mode and writes the report to
@@ -26,7 +27,7 @@ __all__ = ["main"]
 
 def _parser():
     p = argparse.ArgumentParser(prog="stochopt", description="Numerical verification of SGD-type convergence theory.")
-    sub = p.add_subparsers(dest="command", metavar="{verify,sweep,list,run}")
+    sub = p.add_subparsers(dest="command", metavar="{verify,sweep,list,run,demo}")
     sub.required = True
 
     v = sub.add_parser("verify", help="run claims (check and negative control) and write a report")
@@ -56,8 +57,8 @@ def _parser():
                        help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    ls = sub.add_parser("list", help="list claims, methods or problems")
-    ls.add_argument("what", nargs="?", default="claims", help="claims | methods | problems (default claims)")
+    ls = sub.add_parser("list", help="list claims, methods, problems or demos")
+    ls.add_argument("what", nargs="?", default="claims", help="claims | methods | problems | demos (default claims)")
 
     r = sub.add_parser("run", help="run a method on a problem and print a summary")
     r.add_argument("method")
@@ -68,6 +69,10 @@ def _parser():
     r.add_argument("--lr", type=float, default=0.01, help="constant stepsize (default 0.01)")
     r.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: full batch)")
     r.add_argument("--plot", metavar="FILE", default=None, help="draw f and a stationarity measure against k")
+
+    from .teach.cli import add_demo_parser
+
+    add_demo_parser(sub)
     return p
 
 
@@ -229,7 +234,11 @@ def _list(args) -> int:
             print(f"{row['name']:<26} {row['dim']!s:>5} {row.get('n_samples')!s:>9} {str(row.get('convex')):>6} "
                   f"{str(row.get('clarke')):>6}  {row.get('reference', '')}")
         return 0
-    print(f"stochopt list: {_close('list', what, ['claims', 'methods', 'problems'])}", file=sys.stderr)
+    if what == "demos":
+        from .teach.cli import list_demos
+
+        return list_demos()
+    print(f"stochopt list: {_close('list', what, ['claims', 'methods', 'problems', 'demos'])}", file=sys.stderr)
     return 2
 
 
@@ -375,6 +384,10 @@ def main(argv=None) -> int:
             return _list(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "demo":
+            from .teach.cli import run_demo
+
+            return run_demo(args)
         return _run(args)
     except BrokenPipeError:  # e.g. `stochopt list methods | head`
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -25,25 +25,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import NONNEGATIVE, POSITIVE, REAL, UNIT_CLOSED, UNIT_HALF_OPEN, check_choice
+from .._checks import NONNEGATIVE, POSITIVE, REAL, UNIT_CLOSED, UNIT_HALF_OPEN, check_choice, check_tuple
 from ..base import Method, hyper
 from ..framework import _describe
+from ..terms import (
+    bias_correction,
+    coupled_weight_decay,
+    decoupled_weight_decay,
+    ema,
+    interpolate,
+    ratio_or_zero,
+    unless_zero,
+)
 
 __all__ = ["qhm", "qhadam", "qhadamw"]
 
 
+def _decayed(rule, weight_decay, decoupled: bool):
+    """The rule with coupled (g + lambda x) or decoupled ((1 - lr lambda) x first) weight decay."""
+    return unless_zero(decoupled_weight_decay if decoupled else coupled_weight_decay, weight_decay, rule)
+
+
 # ----------------------------------------------------------------------------------- QHM
-def _qhm_update(x, b, g, h):
-    b = h.momentum * b + (1 - h.momentum) * g  # dampened buffer, b_0 = 0
-    return x - h.lr * ((1 - h.nu) * g + h.nu * b), {"b": b}
-
-
-def _qhm_rule_grad(x, buffers, g, h, k):
-    return _qhm_update(x, buffers["b"], g + h.weight_decay * x, h)  # like SGD: decay enters the buffer
-
-
-def _qhm_rule_direct(x, buffers, g, h, k):
-    return _qhm_update((1 - h.lr * h.weight_decay) * x, buffers["b"], g, h)  # shrink x, then step
+def _qhm_rule(x, buffers, g, h, k):
+    b = ema(buffers["b"], g, h.momentum)                         # dampened buffer, b_0 = 0
+    return x - h.lr * interpolate(g, b, h.nu), {"b": b}          # x - lr ((1 - nu) g + nu b)
 
 
 def qhm(lr, momentum=0.999, nu=0.7, weight_decay=0.0, weight_decay_type="grad") -> Method:
@@ -72,50 +78,35 @@ def qhm(lr, momentum=0.999, nu=0.7, weight_decay=0.0, weight_decay_type="grad") 
     weight_decay_type = check_choice("weight_decay_type", weight_decay_type, ["grad", "direct"])
     hp = hyper(lr=(lr, POSITIVE), momentum=(momentum, UNIT_HALF_OPEN), nu=(nu, REAL),
                weight_decay=(weight_decay, NONNEGATIVE))
-    rule = _qhm_rule_grad if weight_decay_type == "grad" else _qhm_rule_direct
     config = _describe(lr=lr, momentum=momentum, nu=nu, weight_decay=weight_decay,
                        weight_decay_type=weight_decay_type)
-    return Method("qhm", rule, hp, {"b": None}, config=config, momentum_buffer="b")
+    return Method("qhm", _decayed(_qhm_rule, weight_decay, weight_decay_type == "direct"), hp, {"b": None},
+                  config=config, momentum_buffer="b")
 
 
 # -------------------------------------------------------------------------------- QHAdam
-def _pair(name, value, what):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair ({what}); got {value!r}")
-    return tuple(value)
-
-
-def _qhadam_update(x, buffers, g, h, k):
+def _qhadam_rule(x, buffers, g, h, k):
     t = k + 1
-    m = h.beta1 * buffers["m"] + (1 - h.beta1) * g  # raw EMAs from zero, as torch.optim.Adam stores them
-    v = h.beta2 * buffers["v"] + (1 - h.beta2) * (g * g)
-    m_hat = m / (1 - h.beta1 ** t)
-    v_hat = v / (1 - h.beta2 ** t)
-    numerator = (1 - h.nu1) * g + h.nu1 * m_hat
-    denominator = np.sqrt((1 - h.nu2) * (g * g) + h.nu2 * v_hat) + h.eps  # eps outside the root
-    return x - h.lr * numerator / denominator, {"m": m, "v": v}
-
-
-def _qhadam_rule_coupled(x, buffers, g, h, k):
-    return _qhadam_update(x, buffers, g + h.weight_decay * x, h, k)
-
-
-def _qhadam_rule_decoupled(x, buffers, g, h, k):
-    return _qhadam_update((1 - h.lr * h.weight_decay) * x, buffers, g, h, k)
+    m = ema(buffers["m"], g, h.beta1)                  # raw EMAs from zero, as torch.optim.Adam stores them
+    v = ema(buffers["v"], g * g, h.beta2)
+    m_hat, v_hat = m / bias_correction(h.beta1, t), v / bias_correction(h.beta2, t)
+    numerator = interpolate(g, m_hat, h.nu1)
+    denominator = np.sqrt(interpolate(g * g, v_hat, h.nu2)) + h.eps    # eps outside the root
+    return x - h.lr * ratio_or_zero(numerator, denominator), {"m": m, "v": v}   # 0/0 (eps = 0): no move
 
 
 def _make_qhadam(name, lr, betas, nus, weight_decay, decouple_weight_decay, eps):
-    beta1, beta2 = _pair("betas", betas, "beta1, beta2), each in [0, 1")
-    nu1, nu2 = _pair("nus", nus, "nu1, nu2), nu1 any real, nu2 in [0, 1]")
+    beta1, beta2 = check_tuple("betas", betas, ("beta1", "beta2"))
+    nu1, nu2 = check_tuple("nus", nus, ("nu1", "nu2"), "nu1 any real, nu2 in [0, 1]")
     if not isinstance(decouple_weight_decay, (bool, np.bool_)):
         raise TypeError(f"decouple_weight_decay must be True or False; got {decouple_weight_decay!r}")
     hp = hyper(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                nu1=(nu1, REAL), nu2=(nu2, UNIT_CLOSED), weight_decay=(weight_decay, NONNEGATIVE),
                eps=(eps, NONNEGATIVE))
-    rule = _qhadam_rule_decoupled if decouple_weight_decay else _qhadam_rule_coupled
     config = _describe(lr=lr, betas=list(betas), nus=list(nus), weight_decay=weight_decay,
                        decouple_weight_decay=bool(decouple_weight_decay), eps=eps)
-    return Method(name, rule, hp, {"m": None, "v": None}, config=config, momentum_buffer="m")
+    return Method(name, _decayed(_qhadam_rule, weight_decay, bool(decouple_weight_decay)), hp,
+                  {"m": None, "v": None}, config=config, momentum_buffer="m")
 
 
 def qhadam(lr=1e-3, betas=(0.9, 0.999), nus=(1.0, 1.0), weight_decay=0.0, decouple_weight_decay=False,
@@ -129,15 +120,19 @@ def qhadam(lr=1e-3, betas=(0.9, 0.999), nus=(1.0, 1.0), weight_decay=0.0, decoup
     nus : (nu1, nu2): nu1 any finite real, nu2 in [0, 1] (so that the root is real).
     weight_decay : lambda >= 0; coupled (g <- g + lambda x) unless ``decouple_weight_decay``,
         then x <- (1 - lr lambda) x before the step (QHAdamW).
-    eps : >= 0, added after the square root of the bias-corrected second moment.
+    eps : >= 0, added after the square root of the bias-corrected second moment. With eps = 0,
+        a coordinate whose numerator and denominator are both exactly 0 (it has only ever seen
+        zero gradients) does not move: 0/0 is taken as its limit 0 as eps -> 0. A non-zero
+        numerator over a zero denominator (possible only with nu2 = 0 or beta2 = 0) is an
+        infinite step, and the run marks the replica as diverged.
 
     With nus = (1, 1) this is exactly Adam (``torch.optim.Adam``); the first step is
     lr g / (|g| + eps) for any nus.
 
     >>> import numpy as np, stochopt
     >>> opt = stochopt.qhadam(lr=0.1, nus=(0.7, 1.0), eps=0.0)
-    >>> opt.step(opt.init(np.zeros(3)), np.array([2.0, -0.5, 1e-3])).x
-    array([-0.1,  0.1, -0.1])
+    >>> opt.step(opt.init(np.zeros(3)), np.array([2.0, -0.5, 0.0])).x      # 0/0: stays at 0
+    array([-0.1,  0.1,  0. ])
     """
     return _make_qhadam("qhadam", lr, betas, nus, weight_decay, decouple_weight_decay, eps)
 

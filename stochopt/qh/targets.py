@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import NONNEGATIVE, POSITIVE, REAL, UNIT_HALF_OPEN, check_choice, check_real
+from .._checks import NONNEGATIVE, POSITIVE, REAL, UNIT_HALF_OPEN, check_choice, check_real, check_tuple
 from ..base import Method, hyper
 from ..framework import _describe
+from ..terms import ema
 from . import converters as _conv
 
 __all__ = [
@@ -57,7 +58,7 @@ def _copy_x0(x0):
 def _pid_rule(x, buffers, g, h, k):
     e = -g                                                                   # e_t = -grad_t
     w = buffers["w"] + e                                                     # integral
-    v = h.beta_f * buffers["v"] + (1 - h.beta_f) * (e - buffers["e"])       # filtered derivative
+    v = ema(buffers["v"], e - buffers["e"], h.beta_f)                        # filtered derivative
     x_new = buffers["anchor"] + h.k_p * e + h.k_i * w + h.k_d * v
     return x_new, {"anchor": buffers["anchor"], "e": e, "w": w, "v": v}
 
@@ -196,7 +197,7 @@ def triple_momentum(l, kappa) -> Method:
 def _accsgd_rule(x, buffers, g, h, k):
     A = 1 - h.eps * h.eps * h.xi / h.kappa
     zeta = h.eps / (h.eps + 1 - A)
-    wbar = A * buffers["wbar"] + (1 - A) * (x - (h.kappa * h.delta / h.eps) * g)   # long step
+    wbar = ema(buffers["wbar"], x - (h.kappa * h.delta / h.eps) * g, A)            # long step
     w = zeta * (x - h.delta * g) + (1 - zeta) * wbar                               # short step, mixed
     return w, {"wbar": wbar}
 
@@ -274,16 +275,6 @@ def two_state(h, k, l, m, q, z, a0="invariant") -> Method:
 
 
 # ------------------------------------------------------------------------------ NAdam
-def _nadam_rule(x, buffers, g, h, k):
-    t = k + 1
-    mu, nu = h.beta1, h.beta2
-    m = mu * buffers["m"] + (1 - mu) * g
-    v = nu * buffers["v"] + (1 - nu) * (g * g)
-    v_hat = v / (1 - nu ** t)
-    m_bar = (1 - mu) * g / (1 - mu ** t) + mu * m / (1 - mu ** (t + 1))   # Dozat's Nesterov-style mix
-    return x - h.lr * m_bar / (np.sqrt(v_hat) + h.eps), {"m": m, "v": v}
-
-
 def nadam_dozat(lr=2e-3, betas=(0.9, 0.999), eps=1e-8) -> Method:
     """NAdam as in Dozat (2016, "Incorporating Nesterov momentum into Adam"), constant mu = beta1.
 
@@ -292,10 +283,11 @@ def nadam_dozat(lr=2e-3, betas=(0.9, 0.999), eps=1e-8) -> Method:
         m_bar = (1 - mu) g / (1 - mu^t) + mu m_t / (1 - mu^(t+1))
         x    <- x - lr m_bar / (sqrt(v_t / (1 - beta2^t)) + eps)
 
-    ``torch.optim.NAdam`` multiplies beta1 by the warm-up factor 1 - 0.5 * 0.96^(t psi)
-    (``momentum_decay`` psi = 0.004): it is this method only in the limit psi -> infinity
-    (the factor is then exactly 1 in floating point, e.g. psi = 1e9). QHAdam with
-    ``from_nadam`` approaches it geometrically (the step ratio tends to 1).
+    This is ``stochopt.nadam``'s rule (its default, Dozat's form), here with eps >= 0 and no
+    weight decay, under the target's name. ``torch.optim.NAdam`` multiplies beta1 by the warm-up
+    factor 1 - 0.5 * 0.96^(t psi) (``momentum_decay`` psi = 0.004): it is this method only in the
+    limit psi -> infinity (the factor is then exactly 1 in floating point, e.g. psi = 1e9).
+    QHAdam with ``from_nadam`` approaches it geometrically (the step ratio tends to 1).
 
     >>> import numpy as np
     >>> from stochopt import qh
@@ -303,9 +295,10 @@ def nadam_dozat(lr=2e-3, betas=(0.9, 0.999), eps=1e-8) -> Method:
     >>> opt.step(opt.init(np.zeros(1)), np.array([3.0])).x     # (1 + 2 mu) / (1 + mu) = 4/3
     array([-1.33333333])
     """
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), each in [0, 1); got {betas!r}")
-    hp = hyper(lr=(lr, POSITIVE), beta1=(betas[0], UNIT_HALF_OPEN), beta2=(betas[1], UNIT_HALF_OPEN),
+    from ..adaptive import _nadam_rule   # one NAdam rule, written in adaptive.py
+
+    beta1, beta2 = check_tuple("betas", betas, ("beta1", "beta2"))
+    hp = hyper(lr=(lr, POSITIVE), beta1=(beta1, UNIT_HALF_OPEN), beta2=(beta2, UNIT_HALF_OPEN),
                eps=(eps, NONNEGATIVE))
     return Method("nadam_dozat", _nadam_rule, hp, {"m": None, "v": None},
                   config=_describe(lr=lr, betas=list(betas), eps=eps), momentum_buffer="m")

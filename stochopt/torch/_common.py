@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real
+from .._checks import NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, Interval, check_real, check_tuple
 
 __all__ = ["NONNEGATIVE", "POSITIVE", "UNIT_HALF_OPEN", "Interval", "group_real", "group_pair",
            "check_params", "collect", "run_closure", "CheckedOptimizer"]
@@ -32,9 +32,10 @@ def group_real(name: str, value, interval: Interval, index: int | None = None) -
 
 def group_pair(name: str, value, interval: Interval, index: int | None = None, parts=("beta1", "beta2")):
     """A pair such as ``betas=(0.9, 0.999)`` with each entry in ``interval``."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a pair ({parts[0]}, {parts[1]}), each in {interval}; "
-                         f"got {value!r}{_where(index)}")
+    try:
+        check_tuple(name, value, parts, f"each in {interval}")
+    except ValueError as exc:
+        raise ValueError(f"{exc}{_where(index)}") from None
     first = group_real(f"{name}[0] ({parts[0]})", value[0], interval, index)
     second = group_real(f"{name}[1] ({parts[1]})", value[1], interval, index)
     return first, second
@@ -96,3 +97,14 @@ class CheckedOptimizer(torch.optim.Optimizer):
     def _complete(self, group, index):
         """Fill group-dependent defaults (none by default)."""
         return None
+
+    def _checked_groups(self) -> list:
+        """[(group, params with a gradient, hyperparameters)] for the groups that have work.
+
+        Every group's hyperparameters and every gradient are checked before the first parameter
+        moves: an invalid group (even the last one) raises with nothing half-updated.
+        """
+        work = collect(self)
+        checked = [(group, params, self._validate(group, index, step_time=True))
+                   for index, (group, params) in enumerate(work)]
+        return [entry for entry in checked if entry[1]]

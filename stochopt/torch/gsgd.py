@@ -12,12 +12,13 @@ for each parameter tensor x with gradient g (``spec/01-framework.md`` section 1.
 from __future__ import annotations
 
 import functools
+import json
 
 import torch
 from torch.optim.optimizer import required
 
 from .. import directions as _directions
-from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, collect, group_real, run_closure
+from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, group_real, run_closure
 
 __all__ = ["GSGD", "direction_function"]
 
@@ -65,19 +66,29 @@ _TORCH_DIRECTIONS = {
 }
 
 
-def _canonical(direction: _directions.Direction) -> str | None:
-    """``"clip_norm:2.0"`` for a built-in direction (a string pickles and loads with weights_only)."""
-    entry = _TORCH_DIRECTIONS.get(type(direction))
-    if entry is None:
-        return None
-    attribute = entry[0]
-    return direction.name if attribute is None else f"{direction.name}:{getattr(direction, attribute)!r}"
+def _stored(direction: _directions.Direction):
+    """The direction as stored in a param group: its name plus parameters (``spec()``), never the object.
+
+    A string or a dict of numbers pickles and loads with ``torch.load(..., weights_only=True)``.
+    A user subclass is registered under its ``name`` so that the spec finds it again (register it
+    with ``stochopt.directions.register`` before loading in a fresh process).
+    """
+    if type(direction) not in _TORCH_DIRECTIONS:
+        _directions.register(type(direction))
+    return direction.spec()
+
+
+def _key(spec) -> str:
+    return spec if isinstance(spec, str) else json.dumps(spec, sort_keys=True)
 
 
 @functools.lru_cache(maxsize=None)
-def _from_name(name: str):
-    direction = _directions.get(name)
-    attribute, factory = _TORCH_DIRECTIONS[type(direction)]
+def _from_key(key: str):
+    direction = _directions.get(key if not key.startswith("{") else json.loads(key))
+    entry = _TORCH_DIRECTIONS.get(type(direction))
+    if entry is None:
+        return _numpy_fallback(direction)
+    attribute, factory = entry
     return factory() if attribute is None else factory(getattr(direction, attribute))
 
 
@@ -92,7 +103,7 @@ def _numpy_fallback(direction: _directions.Direction):
 
 
 def direction_function(spec):
-    """The torch function m -> Dphi_map(m) for a direction name, a ``Direction`` or a callable.
+    """The torch function m -> Dphi_map(m) for a direction name, a spec, a ``Direction`` or a callable.
 
     >>> import torch
     >>> from stochopt.torch import direction_function
@@ -102,26 +113,25 @@ def direction_function(spec):
     tensor([-1.,  0.,  1.])
     """
     spec = _check_direction(spec)
-    if isinstance(spec, str):
-        return _from_name(spec)
-    if isinstance(spec, _directions.Direction):
-        return _numpy_fallback(spec)
+    if isinstance(spec, (str, dict)):
+        return _from_key(_key(spec))
     return lambda m: spec(m.clone())  # a user callable sees a copy: it cannot corrupt the buffer
 
 
 def _check_direction(spec, index: int | None = None):
+    """A name or spec (checked), a Direction (stored as its spec) or a callable; anything else is an error."""
     where = "" if index is None else f" (param group {index})"
-    if isinstance(spec, str):
+    if isinstance(spec, (str, dict)):
         try:
             _directions.get(spec)
-        except ValueError as exc:
-            raise ValueError(f"Dphi_map: {exc}{where}") from None
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"Dphi_map: {exc}{where}") from None
         return spec
     if isinstance(spec, _directions.Direction):
         if spec.blocks is not None:
             raise ValueError("Dphi_map: a Direction with blocks is not accepted; the torch adapters apply the "
                              f"direction per parameter tensor (one block per tensor){where}")
-        return _canonical(spec) or spec
+        return _stored(spec)
     if callable(spec):
         return spec
     raise TypeError(f"Dphi_map must be a direction name ({', '.join(_directions.names())}, e.g. 'clip:1.0'), "
@@ -140,9 +150,11 @@ class GSGD(CheckedOptimizer):
         (so theta = 1 - beta at the initial lr and theta proportional to lr when lr decays).
     Dphi_map : the direction, per parameter tensor: a name (``"identity"``, ``"sign"``,
         ``"normalized"``, ``"clip:1.0"`` = ``"clip_norm:1.0"``, ``"clip_coord:1.0"``,
-        ``"srsgd:0.1"``, ``"smooth_sign:1.0"``), a ``stochopt.directions.Direction`` (stored by
-        name, so that ``state_dict()`` pickles) or a callable tensor -> tensor (it receives a
-        copy of the buffer; a lambda makes ``torch.save(opt.state_dict())`` fail: use a name).
+        ``"srsgd:0.1"``, ``"smooth_sign:1.0"``), a ``stochopt.directions.Direction`` (stored as
+        its name plus parameters, ``Direction.spec()``, so that ``state_dict()`` loads with
+        ``weights_only=True``; a user subclass is registered under its ``name``) or a callable
+        tensor -> tensor (it receives a copy of the buffer; a lambda makes
+        ``torch.save(opt.state_dict())`` fail: use a name).
     weight_decay : >= 0, coupled (added to the gradient).
     nesterov : alpha >= 0, weight of the extra gradient term (a float, not SGD's boolean).
     maximize : ascend instead of descend (the gradient is negated first, as in torch.optim.SGD).
@@ -211,11 +223,7 @@ class GSGD(CheckedOptimizer):
     def step(self, closure=None):
         """One step for every parameter with a gradient; returns the closure's loss (or None)."""
         loss = run_closure(closure)
-        work = collect(self)
-        for index, (group, params) in enumerate(work):
-            if not params:
-                continue
-            h = self._validate(group, index, step_time=True)
+        for group, params, h in self._checked_groups():
             direction = direction_function(group["Dphi_map"])
             lr, beta, nesterov, weight_decay = h["lr"], h["momentum"], h["nesterov"], h["weight_decay"]
             tau = (1.0 - beta) * h["scaling"]

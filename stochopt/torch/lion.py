@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, collect, group_pair, group_real, run_closure
+from ._common import CheckedOptimizer, NONNEGATIVE, POSITIVE, UNIT_HALF_OPEN, group_pair, group_real, run_closure
 
 __all__ = ["Lion"]
 
@@ -80,10 +80,7 @@ class Lion(CheckedOptimizer):
     def step(self, closure=None):
         """One step for every parameter with a gradient; returns the closure's loss (or None)."""
         loss = run_closure(closure)
-        for index, (group, params) in enumerate(collect(self)):
-            if not params:
-                continue
-            h = self._validate(group, index, step_time=True)
+        for group, params, h in self._checked_groups():
             lr, scaling, nu = h["lr"], h["scaling"], h["nesterov_momentum"]
             # mu_i = max(1 - lr (1 - beta_i) scaling, beta_i): both momenta move toward 1 as lr decays
             mu1 = max(1 - lr * (1 - h["beta1"]) * scaling, h["beta1"])

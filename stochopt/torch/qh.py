@@ -17,7 +17,6 @@ from ._common import (
     POSITIVE,
     UNIT_HALF_OPEN,
     Interval,
-    collect,
     group_pair,
     group_real,
     run_closure,
@@ -90,10 +89,7 @@ class QHM(CheckedOptimizer):
     def step(self, closure=None):
         """One step for every parameter with a gradient; returns the closure's loss (or None)."""
         loss = run_closure(closure)
-        for index, (group, params) in enumerate(collect(self)):
-            if not params:
-                continue
-            h = self._validate(group, index, step_time=True)
+        for group, params, h in self._checked_groups():
             lr, beta, nu, wd = h["lr"], h["momentum"], h["nu"], h["weight_decay"]
             for p in params:
                 g = p.grad
@@ -203,10 +199,7 @@ class QHAdam(CheckedOptimizer):
     def step(self, closure=None):
         """One step for every parameter with a gradient; returns the closure's loss (or None)."""
         loss = run_closure(closure)
-        for index, (group, params) in enumerate(collect(self)):
-            if not params:
-                continue
-            h = self._validate(group, index, step_time=True)
+        for group, params, h in self._checked_groups():
             lr, beta1, beta2, nu1, nu2, wd, eps = (h[k] for k in ("lr", "beta1", "beta2", "nu1", "nu2",
                                                                  "weight_decay", "eps"))
             for p in params:
@@ -230,7 +223,11 @@ class QHAdam(CheckedOptimizer):
                 v_hat = v / (1 - beta2 ** t)
                 numerator = (1 - nu1) * g + nu1 * m_hat
                 denominator = torch.sqrt((1 - nu2) * g_sq + nu2 * v_hat) + eps  # eps outside the root
-                p.sub_(lr * numerator / denominator)
+                if eps == 0:  # 0/0 (only zero gradients so far) is its limit 0, as in stochopt.qhadam
+                    ratio = numerator / denominator
+                    p.sub_(lr * torch.where((numerator == 0) & (denominator == 0), torch.zeros_like(ratio), ratio))
+                else:
+                    p.sub_(lr * numerator / denominator)
         return loss
 
     @classmethod
