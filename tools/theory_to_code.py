@@ -27,11 +27,20 @@ GSGD_ROWS = [
      "gsgd.single-timescale.lyapunov",
      "`verify.families._gsgd_old.lyapunov_experiment`, `verify.experiments.lyapunov_run`",
      "H on an ODE-time grid; summed increases / total decrease; `verify.experiments.median_ci`"),
-    ("2", "||m_k|| -> 0 and a Goldstein stationarity measure of x_k -> 0 (minibatch noise)",
+    ("2", "Every instance (heavy ball, Signum, single-timescale Lion, normalized, clipped by norm and coordinate) with "
+          "random stepsizes and starts: the distance to the Clarke-stationary set, the epsilon-active Clarke measure "
+          "and (ReLU network, minibatches) the Goldstein measure at radii ~ sqrt(eta_k) go to 0; limits Clarke "
+          "stationary (sign direction: only with momentum averaging)",
      "gsgd.single-timescale.stationarity",
-     "`verify.families._gsgd_old.stationarity_experiment`, `verify.experiments.stationarity_run`",
-     "`verify.measures.goldstein` (min-norm point `verify.measures.min_norm_point`); "
-     "`verify.experiments.log_slope`"),
+     "`verify.families.gsgd.stationarity`, `verify.families.gsgd.stationarity_relu`, "
+     "`verify.families.gsgd._common.run_instance`",
+     "`verify.measures.clarke_distance` (eps-active), `verify.measures.goldstein`; "
+     "`verify.families.gsgd._common.decay_exponents`, `verify.stats.log_slope`, `verify.stats.binomial_ci`"),
+    ("2", "Clarke stationary is not minimal: Chebyshev-Rosenbrock N2's 2^(n-1) points certified, only x* minimal; runs "
+          "end certified at chained-crescent-2's non-minimising local minimiser",
+     "gsgd.clarke-not-minimal",
+     "`verify.families.gsgd.not_minimal`, `verify.families.gsgd.not_minimal.valley_points`",
+     "`verify.measures.clarke_distance`; `verify.stats.binomial_ci`"),
     ("3", "f(x_k) converges: the oscillation over the last 10% shrinks as the horizon doubles",
      "gsgd.value-convergence",
      "`verify.families._gsgd_old.value_experiment`, `verify.experiments.oscillation_run`",
@@ -45,25 +54,21 @@ GSGD_ROWS = [
      "gsgd.ode-tracking",
      "`verify.families._gsgd_old.tracking_experiment`, `verify.experiments.tracking_run`",
      "`verify.inclusions.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
-    ("6", "Random x_0 and random stepsizes: no artifact point (trap rate 0), Clarke-stationary limits; "
-          "sum-rule example; float caveat (exact kink hits)",
+    ("6", "Random x_0 and random stepsizes against autodiff artifacts (sum rule, the ReLU program x^2/2 + relu(x) - "
+          "relu(-x)), every method: Clarke-stationary limits; a start on the artifact traps every method; each "
+          "randomisation broken alone reported",
      "gsgd.random-stepsizes.clarke",
-     "`verify.families._gsgd_old.traps_experiment`, `verify.experiments.trap_run`, `verify.experiments.mlp_kink_run`",
-     "`problems` artifact zoo `in_artifact_set`; `verify.measures.clarke_distance`; "
-     "`verify.experiments.binomial_upper`; `ReluMLP.preactivation_zero_count`"),
-    ("7", "The stepsize conditions of every schedule used in claims 1-6 (sympy; randomized: envelope)",
+     "`verify.families.gsgd.artifacts`",
+     "`verify.measures.clarke_distance`; `verify.stats.binomial_ci`"),
+    ("7", "The stepsize conditions of the stationarity claims' schedules: formula = executed code, then sympy; random "
+          "factors U[a, b] across replicas",
      "gsgd.schedule-conditions",
-     "`verify.families._gsgd_old.schedule_conditions_experiment`, `verify.families._gsgd_old.claim_schedules`",
-     "`verify.symbolic.check_schedule`, `verify.symbolic.ratio_vanishing`"),
+     "`verify.families.gsgd.schedule_conditions`",
+     "`verify.symbolic.formula_of`, `verify.symbolic.CONDITIONS`, `verify.symbolic.ratio_limit`; Kolmogorov-Smirnov"),
     ("8", "Boundedness: for coercive f and small initial steps, sup_k ||x_k|| stays bounded; largest such step",
      "gsgd.boundedness",
      "`verify.families._gsgd_old.boundedness_experiment`, `verify.experiments.boundedness_run`",
      "growth sup_k ||x_k|| / max ||x_0|| per seed and initial step"),
-    ("1.3", "The methods as instances (heavy ball, Signum, Lion, normalized, clipped) pass claims 1 and 2",
-     "gsgd.methods",
-     "`verify.families._gsgd_old.methods_experiment` (calls the experiments of claims 1 and 2), "
-     "`verify.experiments.build_method`",
-     "table of verdicts; planted control `verify.families._gsgd_old.NotDescent`"),
 ]
 
 FAMILY_TITLES = {

@@ -29,12 +29,23 @@ SIZES: dict = {
         "quick": dict(lr0=0.5, steps=512, replicas=64),
         "full": dict(lr0=0.5, steps=4096, replicas=512),
     },
-    # gsgd.schedule-conditions: the envelopes eta_bar_0 of the claims above (stationarity: classic problems and
-    # the ReLU network's two directions' steps; not-minimal; artifacts)
+    # gsgd.schedule-conditions (the schedules themselves are read from the claims above)
     "schedule-conditions": {
-        "quick": dict(envelopes={"a = 0.1": 0.1, "a = 0.2": 0.2, "a = 0.02": 0.02, "a = 0.5": 0.5}, max_k=10 ** 7,
-                      k_points=24, replicas=2000, ks_tests=6),
-        "full": dict(envelopes={"a = 0.1": 0.1, "a = 0.2": 0.2, "a = 0.02": 0.02, "a = 0.5": 0.5}, max_k=10 ** 9,
-                     k_points=64, replicas=20000, ks_tests=12),
+        "quick": dict(max_k=10 ** 7, k_points=24, replicas=2000, ks_tests=6),
+        "full": dict(max_k=10 ** 9, k_points=64, replicas=20000, ks_tests=12),
     },
+}
+
+# gsgd.inclusion-tracking (constant parts: every step recorded; reference step eta_min / 2)
+_TRACK_CRESCENT = dict(problem="crescent", etas=(0.04, 0.02, 0.01, 0.005), window=1.0, radius=0.5)
+_TRACK_RELU = dict(problem="relu-mlp", etas=(0.01, 0.005, 0.0025, 0.00125), window=0.5, radius=1.0)
+_TRACK_L1 = dict(problem="l1-regression", kwargs=dict(n=40, d=5, seed=0), around="x_star", batch_size=4)
+SIZES["inclusion-tracking"] = {
+    "quick": {"crescent": dict(_TRACK_CRESCENT, replicas=16), "relu": dict(_TRACK_RELU, replicas=16),
+              "l1-noise": dict(_TRACK_L1, etas=(0.04, 0.02, 0.01, 0.005), window=1.0, radius=3.0, replicas=32),
+              "diminishing": dict(_TRACK_L1, a=0.04, b=100.0, steps=1000, window=1.0, radius=6.0, replicas=16)},
+    "full": {"crescent": dict(_TRACK_CRESCENT, replicas=64), "relu": dict(_TRACK_RELU, replicas=64),
+             "l1-noise": dict(_TRACK_L1, etas=(0.04, 0.02, 0.01, 0.005, 0.0025), window=1.0, radius=3.0,
+                              replicas=128),
+             "diminishing": dict(_TRACK_L1, a=0.04, b=100.0, steps=4000, window=1.0, radius=12.0, replicas=64)},
 }
