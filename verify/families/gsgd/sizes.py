@@ -15,19 +15,19 @@ SIZES: dict = {
     "stationarity": {
         "quick": dict(_STATIONARITY, steps=4096, records=128, checkpoints=4, replicas=32, fraction_replicas=128,
                       relu_steps=4096, relu_replicas=32),
-        "full": dict(_STATIONARITY, steps=32768, records=256, checkpoints=6, replicas=64, fraction_replicas=256,
-                     relu_steps=32768, relu_replicas=32),
+        "full": dict(_STATIONARITY, steps=16384, records=256, checkpoints=5, replicas=64, fraction_replicas=256,
+                     relu_steps=16384, relu_replicas=32),
     },
     # gsgd.clarke-not-minimal
     "not-minimal": {
         "quick": dict(lr0=0.1, steps=4096, replicas=32, n2_replicas=16, offset=1e-3, tolerance=1e-9, min_fraction=0.05),
-        "full": dict(lr0=0.1, steps=32768, replicas=128, n2_replicas=64, offset=1e-3, tolerance=1e-9,
+        "full": dict(lr0=0.1, steps=16384, replicas=64, n2_replicas=32, offset=1e-3, tolerance=1e-9,
                      min_fraction=0.05),
     },
     # gsgd.random-stepsizes.clarke (one-dimensional artifacts: every step recorded)
     "artifacts": {
         "quick": dict(lr0=0.5, steps=512, replicas=64),
-        "full": dict(lr0=0.5, steps=4096, replicas=512),
+        "full": dict(lr0=0.5, steps=2048, replicas=256),
     },
     # gsgd.schedule-conditions (the schedules themselves are read from the claims above)
     "schedule-conditions": {
