@@ -44,17 +44,12 @@ __all__ = [
     "LyapunovRun",
     "lyapunov_run",
     "goldstein_values",
-    "StationarityRun",
-    "stationarity_run",
     "OscillationRun",
     "oscillation_run",
     "TwoTimescaleRun",
     "two_timescale_run",
     "TrackingRun",
     "tracking_run",
-    "TrapRun",
-    "trap_run",
-    "mlp_kink_run",
     "BoundednessRun",
     "boundedness_run",
 ]
@@ -211,51 +206,6 @@ def goldstein_values(problem, X, eps, samples=None, seed=0, alive=None):
 
 
 # --------------------------------------------------------------------- 2. stationarity
-@dataclass
-class StationarityRun:
-    """Goldstein measure and ||m_k|| at geometric checkpoints k (rows), replicas (columns)."""
-
-    method: str
-    problem: str
-    k: np.ndarray
-    goldstein: np.ndarray
-    momentum_norm: np.ndarray
-    eps: float
-    schedule: object = None
-    values: np.ndarray = None
-    diverged: np.ndarray = None
-
-
-def stationarity_run(problem, method: str = "heavy-ball", *, steps: int = 4000, replicas: int = 16, seed: int = 0,
-                     lr0: float = 0.3, power: float = 0.75, offset: float = 10.0, tau: float = 1.0,
-                     constant: bool = False, batch_size: int | None = 8, eps: float = 0.02,
-                     checkpoints: int = 4, samples: int | None = None, x0_radius: float = 0.5,
-                     direction=None) -> StationarityRun:
-    """Minibatch single-timescale run; Goldstein eps-measure (full-batch gradients) and ||m_k||
-    (NaN for replicas that diverged, which ``diverged`` lists)
-    at k = steps / 2^j, j = checkpoints-1, ..., 0. ``constant=True`` keeps eta_k = lr0 (the control).
-
-    >>> import problems
-    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
-    >>> r = stationarity_run(p, steps=400, replicas=4, checkpoints=3)
-    >>> r.k.tolist(), r.goldstein.shape
-    ([100, 200, 400], (3, 4))
-    """
-    eta = schedules.constant(lr0) if constant else diminishing(lr0, power, offset)
-    opt, direc, tau = build_method(method, eta, tau=tau, blocks=getattr(problem, "blocks", None), direction=direction)
-    every = steps // 2 ** (checkpoints - 1)
-    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=every,
-                         batch_size=batch_size, x0_radius=x0_radius, progress=False)
-    rows = [2 ** j for j in range(checkpoints)]  # record index of k = every * 2^j
-    dead = trace.diverged
-    G = np.array([goldstein_values(problem, trace.x[i], eps, samples=samples, seed=seed * 7919 + j, alive=~dead)
-                  for j, i in enumerate(rows)], dtype=float)
-    M = trace.momentum_norm[rows]
-    M[:, dead] = np.nan
-    return StationarityRun(method, getattr(problem, "name", "?"), trace.k[rows], G, M, float(eps), eta,
-                           trace.value[rows], dead)
-
-
 # ------------------------------------------------------------- 3. convergence of f(x_k)
 @dataclass
 class OscillationRun:
@@ -416,109 +366,6 @@ def tracking_run(problem, *, etas=(0.04, 0.02, 0.01, 0.005), tau: float = 1.0, w
     res = tracking_error(tr, flow, window, starts=starts, momentum=M)
     return TrackingRun(np.asarray(etas, float), np.array(errs), np.median(res.start_times, axis=1), res.error,
                        float(window))
-
-
-# ------------------------------------------------------- 6. random stepsizes and traps
-@dataclass
-class TrapRun:
-    """End states of many replicas on an artifact problem.
-
-    trapped : (R,) bool, the final iterate is in the problem's artifact set (oracle != derivative).
-    clarke : (R,) exact Clarke distance dist(0, df(x_K)) at the end (NaN where unknown).
-    hits : (R,) number of steps whose iterate was exactly an artifact point (the float caveat).
-    """
-
-    problem: str
-    trapped: np.ndarray
-    clarke: np.ndarray
-    hits: np.ndarray
-    final_x: np.ndarray
-    steps: int
-
-
-def trap_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 1000, seed: int = 0,
-             lr0: float = 0.5, power: float = 0.6, offset: float = 1.0, x0=None, x0_radius: float = 0.5,
-             low: float = 0.5, high: float = 1.5, method=None) -> TrapRun:
-    """Plain SGD (or ``method(lr)``) full batch on a one-dimensional artifact problem.
-
-    ``randomized=True``: random x_0 (x0 + uniform on [-x0_radius, x0_radius]) and random stepsizes
-    eta_bar_k zeta_k, zeta_k uniform on [low, high], with eta_bar_k = lr0 (offset/(k+offset))^power;
-    ``randomized=False``: the deterministic start x0 and stepsize lr0 (constant), which the
-    artifact problems are built to trap (x0 = 1, lr = 1/2 lands exactly on 0).
-
-    >>> import problems
-    >>> p = problems.get("artifact-shifted-quadratic")
-    >>> trap_run(p, randomized=False, replicas=3, steps=20).trapped.tolist()
-    [True, True, True]
-    """
-    if randomized:
-        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
-        radius = x0_radius
-    else:
-        lr = schedules.constant(lr0)
-        radius = 0.0
-    opt = stochopt.sgd(lr=lr) if method is None else method(lr)
-    hits = np.zeros(replicas, dtype=np.int64)
-
-    def count(k, state):
-        hits[:] += np.asarray(problem.in_artifact_set(state.x), dtype=np.int64)
-
-    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1,
-                      x0=problem.x0 if x0 is None else x0, x0_radius=radius, callbacks=[count], record_x=False,
-                      progress=False)
-    xf = tr.final_state.x
-    trapped = np.asarray(problem.in_artifact_set(xf), dtype=bool)
-    from .measures import clarke_distance
-
-    if getattr(problem, "has_clarke", False):
-        cl = np.asarray(clarke_distance(problem, xf).value, dtype=float)
-    else:
-        cl = np.full(replicas, np.nan)
-    return TrapRun(problem.name, trapped, cl, hits, xf, steps)
-
-
-def mlp_kink_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 64, seed: int = 0,
-                 lr0: float = 0.05, power: float = 0.6, offset: float = 10.0, x0_radius: float = 0.1,
-                 low: float = 0.5, high: float = 1.5):
-    """Exact kink hits per step of SGD on a ReLU network whose inputs reach the kinks.
-
-    Returns (hits (steps + 1, R): number of hidden pre-activations exactly 0 at each iterate, over
-    the whole data set; final full-batch gradient norms (R,)). Deterministic start (``problem.x0``,
-    zero biases) and constant stepsize versus a random start (x0 + uniform on [-x0_radius,
-    x0_radius]) and random stepsizes.
-
-    >>> import problems
-    >>> p = problems.get("relu-mlp", hidden=(4,), n=16, d_in=2, kink_inputs=True, seed=0)
-    >>> hits, g = mlp_kink_run(p, randomized=True, steps=5, replicas=2)
-    >>> hits.shape, int(hits.sum())
-    ((6, 2), 0)
-    """
-    if randomized:
-        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
-        radius = x0_radius
-    else:
-        lr = diminishing(lr0, power, offset)
-        radius = 0.0
-    counts = []
-    opt = stochopt.sgd(lr=lr)
-    x0 = np.broadcast_to(problem.x0, (replicas, problem.dim))
-    counts.append(np.asarray(problem.preactivation_zero_count(x0 if radius == 0 else _perturbed(problem, x0, radius,
-                                                                                                 seed, replicas))))
-    cb = lambda k, state: counts.append(np.asarray(problem.preactivation_zero_count(state.x)))  # noqa: E731
-    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1, x0_radius=radius,
-                      callbacks=[cb], record_x=False, progress=False)
-    g = problem.grad(tr.final_state.x)
-    return np.array(counts), np.sqrt(np.sum(g * g, axis=-1))
-
-
-def _perturbed(problem, x0, radius, seed, replicas):
-    """The random start stochopt.run draws (same stream), to count kink hits at k = 0."""
-    from stochopt import streams
-
-    rids = np.arange(replicas, dtype=np.int64)
-    coords = np.arange(problem.dim, dtype=np.int64)
-    u = streams.uniform(seed, streams.START, rids[:, None], coords[None, :])
-    return x0 + radius * (2.0 * u - 1.0)
 
 
 # ------------------------------------------------------------------------ 8. boundedness
