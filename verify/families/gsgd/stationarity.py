@@ -169,9 +169,9 @@ def epsilon_measure_shifted_phi(ctx):
 
 # ------------------------------------- part 3: momentum averaging makes sign limits Clarke stationary
 def _fraction_part(ctx, names, momentum):
-    """Fraction of replicas whose final iterate passes the Clarke test, for the sign direction."""
+    """Fraction of replicas whose last window passes the Clarke test, for the sign direction."""
     from ...measures import clarke_distance, min_norm_point
-    from ...stats import binomial_lower, binomial_upper
+    from ...stats import binomial_ci
 
     size = dict(ctx.size, replicas=ctx.size["fraction_replicas"])
     factories = C.method_factories(names)
@@ -186,15 +186,19 @@ def _fraction_part(ctx, names, momentum):
             run = C.run_instance(mname, factory, p, lr, steps=size["steps"], replicas=size["replicas"],
                                  seed=ctx.seed, tau=TAU, x0_radius=size["x0_radius"], records=size["records"])
             eps = float(np.sqrt(run.envelope[-1]))  # tolerance and activity both at the step's scale
-            res = clarke_distance(p, run.x[-1], eps=max(size["kappa"]) * eps)
-            ok = np.asarray(res.value) <= eps
-            # the mechanism of the control: sign-flow stationarity 0 in conv sign(d_eps f(x))
+            # the median over 16 iterates of the last window (K/2, K]: the chatter's phase does not decide
+            rows_last = np.flatnonzero(run.k > size["steps"] // 2)[:: max(1, size["records"] // 32)]
+            window = [clarke_distance(p, run.x[r], eps=max(size["kappa"]) * eps) for r in rows_last]
+            measure = np.median([np.asarray(w.value, dtype=float) for w in window], axis=0)
+            ok = measure <= eps
+            res = window[-1]
+            # the mechanism of the control: sign-flow stationarity 0 in conv sign(d_eps f(x)) at x_K
             sign_stat = [float(min_norm_point(np.sign(G)).norm) <= eps if G.size else False for G in res.generators]
             label = f"{pname} / {mname if momentum else 'signsgd (theta_k = 1)'}"
             k, n = int(ok.sum()), ok.size
-            fractions[label] = (k / n, (binomial_lower(k, n), binomial_upper(k, n)))
-            rows[label] = {"clarke_stationary": k, "replicas": n, "sign_flow_stationary": int(np.sum(sign_stat)),
-                           "median_measure": float(np.nanmedian(res.value)), "tolerance": eps}
+            fractions[label] = (k / n, binomial_ci(k, n))
+            rows[label] = {"clarke_stationary": k, "replicas": n, "sign_flow_stationary_at_K": int(np.sum(sign_stat)),
+                           "median_measure": float(np.nanmedian(measure)), "tolerance": eps}
     stat, ci, cell = C.worst(fractions)
     figs = [] if not ctx.draw else C.fraction_figure(
         fractions, 0.9, "replicas whose limit is Clarke stationary",
@@ -206,8 +210,9 @@ def _fraction_part(ctx, names, momentum):
 
 
 @CLAIM.part("limits of the sign direction are Clarke stationary",
-            statistic=("smallest over (problem, method) of the fraction of replicas whose final iterate has "
-                       "epsilon-active Clarke measure <= sqrt(eta_bar_K) (eps = 16 sqrt(eta_bar_K)), with its exact "
+            statistic=("smallest over (problem, method) of the fraction of replicas whose epsilon-active Clarke "
+                       "measure (eps = 16 sqrt(eta_bar_K)), median over 16 iterates of the last window (K/2, K], is "
+                       "<= sqrt(eta_bar_K), with its exact "
                        "95% Clopper-Pearson interval; higher is good; threshold 0.9 (the theorem says every replica "
                        "almost surely; stated tolerance: 10% of the replicas may still be in transit at the horizon)"))
 def sign_fraction(ctx):
