@@ -32,7 +32,7 @@ import stochopt
 from stochopt import schedules
 
 __all__ = ["LION_BETAS", "CLIP_THRESHOLD", "METHOD_NAMES", "SINGLE_TIMESCALE", "method_factories", "diminishing",
-           "increasing", "instances", "random_steps", "InstanceRun", "run_instance", "checkpoints", "window_max", "window_rows",
+           "increasing", "instances", "random_steps", "InstanceRun", "run_instance", "checkpoints", "window_max",
            "distance_to_points", "with_bias", "ShiftedOracle", "CLARKE_POINTS", "certify_points", "decay_exponents",
            "worst", "decay_figure", "fraction_figure"]
 
@@ -210,20 +210,6 @@ def window_max(k, values, ends) -> np.ndarray:
     k = np.asarray(k)
     values = np.asarray(values, dtype=float)
     return np.stack([np.max(values[(k > e / 2) & (k <= e)], axis=0) for e in ends])
-
-
-def window_rows(k, ends, count: int) -> list:
-    """For each window (e/2, e], the indices of ``count`` evenly spaced recorded steps, ending at e.
-
-    >>> [r.tolist() for r in window_rows(np.arange(0, 17), [8, 16], 2)]
-    [[6, 8], [12, 16]]
-    """
-    k = np.asarray(k)
-    out = []
-    for e in ends:
-        inside = np.flatnonzero((k > e / 2) & (k <= e))
-        out.append(inside[::-1][:: max(1, inside.size // count)][:count][::-1])
-    return out
 
 
 def distance_to_points(x, points) -> np.ndarray:

@@ -5,7 +5,7 @@ machine). docs/claims/gsgd.md lists each claim's sizes with their run times.
 """
 
 _STATIONARITY = dict(lr0=0.2, x0_radius=1.0, known_set_problems=("crescent", "mifflin2", "active-faces"),
-                     epsilon_problems=("chained-crescent-1",), kappa=(4.0, 8.0, 16.0), window_iterates=8,
+                     epsilon_problems=("chained-crescent-1",), kappa=(4.0, 8.0, 16.0),
                      fraction_problems=("crescent", "chained-crescent-1"),
                      relu_problem=dict(hidden=(4,), n=24, d_in=3, task="regression", seed=0), relu_x0_radius=0.5,
                      batch_size=8, radius_kappa=(0.5, 2.0))
