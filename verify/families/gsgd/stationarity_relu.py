@@ -75,9 +75,8 @@ def relu_goldstein(ctx):
 
 
 @relu_goldstein.control(breaks="a constant step eta_k = a zeta_k: the minibatch noise keeps x_k at a distance set by the "
-                               "step and the measure levels off (beta ~ 0 < p/8). At quick horizons this is reached by "
-                               "the sign-type directions; the identity and clipped directions are still descending at "
-                               "a constant step (their beta stays positive, reported), so the control fails through "
-                               "the sign-type cells")
+                               "step and the measure levels off (beta <= 0 < p/8). At quick horizons not every cell has "
+                               "levelled off (the identity and clipped directions at the small radius still descend, "
+                               "their beta is reported), so the control fails through the cells that have")
 def relu_goldstein_constant_step(ctx):
     return _relu_part(ctx, constant=True)
