@@ -41,7 +41,8 @@ from ..registry import claim as _claim
 #: Claims already rewritten in the package ``verify.families.gsgd`` (transitional: this module goes
 #: when the list holds every claim below).
 MOVED = {"gsgd.single-timescale.stationarity", "gsgd.random-stepsizes.clarke", "gsgd.methods",
-         "gsgd.schedule-conditions"}
+         "gsgd.schedule-conditions", "gsgd.single-timescale.lyapunov", "gsgd.ode-tracking", "gsgd.two-timescale",
+         "gsgd.value-convergence", "gsgd.boundedness"}
 
 
 def claim(id, **kwargs):

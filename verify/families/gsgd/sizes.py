@@ -41,11 +41,52 @@ _TRACK_CRESCENT = dict(problem="crescent", etas=(0.04, 0.02, 0.01, 0.005), windo
 _TRACK_RELU = dict(problem="relu-mlp", etas=(0.01, 0.005, 0.0025, 0.00125), window=0.5, radius=1.0)
 _TRACK_L1 = dict(problem="l1-regression", kwargs=dict(n=40, d=5, seed=0), around="x_star", batch_size=4)
 SIZES["inclusion-tracking"] = {
-    "quick": {"crescent": dict(_TRACK_CRESCENT, replicas=16), "relu": dict(_TRACK_RELU, replicas=16),
+    "quick": {"crescent": dict(_TRACK_CRESCENT, replicas=16), "relu": dict(_TRACK_RELU, replicas=8),
               "l1-noise": dict(_TRACK_L1, etas=(0.04, 0.02, 0.01, 0.005), window=1.0, radius=3.0, replicas=32),
-              "diminishing": dict(_TRACK_L1, a=0.04, b=100.0, steps=1000, window=1.0, radius=6.0, replicas=16)},
+              "diminishing": dict(problem="relu-mlp", a=0.01, b=100.0, windows=4, window=0.25, radius=1.0,
+                                  replicas=16)},
     "full": {"crescent": dict(_TRACK_CRESCENT, replicas=64), "relu": dict(_TRACK_RELU, replicas=64),
              "l1-noise": dict(_TRACK_L1, etas=(0.04, 0.02, 0.01, 0.005, 0.0025), window=1.0, radius=3.0,
                               replicas=128),
-             "diminishing": dict(_TRACK_L1, a=0.04, b=100.0, steps=4000, window=1.0, radius=12.0, replicas=64)},
+             "diminishing": dict(problem="relu-mlp", a=0.01, b=100.0, windows=6, window=0.25, radius=1.0,
+                                 replicas=32)},
+}
+
+# gsgd.single-timescale.lyapunov (every step recorded; steps = K at scale c = 1, K / c at scale c)
+_LYAP = dict(scales=(1.0, 0.5, 0.25, 0.125), b=20.0, radius=0.5)
+SIZES["lyapunov"] = {
+    "quick": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=300, replicas=16),
+              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=300, replicas=16),
+              "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=300, replicas=16)},
+    "full": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=1200, replicas=64),
+             "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=1200, replicas=64),
+             "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=1200, replicas=64)},
+}
+
+# gsgd.two-timescale (ReLU network, full batch; window ends K/2^j; slow windows start at k_j/2, slow time T)
+_TWO = dict(problem="relu-mlp", a=0.01, b=10.0, p_eta=1.0, theta0=0.5, p_theta=0.1, coupling=2.0, radius=1.0)
+SIZES["two-timescale"] = {
+    "quick": {"fast": dict(_TWO, steps=4096, checkpoints=4, replicas=16, bootstrap=300),
+              "slow": dict(_TWO, steps=4096, checkpoints=4, replicas=8, window=0.05, h_fraction=1.0)},
+    "full": {"fast": dict(_TWO, steps=32768, checkpoints=6, replicas=64, bootstrap=1000),
+             "slow": dict(_TWO, steps=32768, checkpoints=6, replicas=32, window=0.05, h_fraction=1.0)},
+}
+
+# gsgd.value-convergence (every step recorded; window ends K / 2^j)
+_VALUE = dict(b=10.0, power=0.75, checkpoints=4, methods=("heavy_ball", "signum", "lion_singlescale", "normalized_sgd",
+                                                         "clipped_sgd", "clipped_sgd_coordinate"))
+SIZES["value-convergence"] = {
+    "quick": {"l1": dict(_VALUE, problem="l1-regression", kwargs=dict(n=40, d=5, seed=0), a=0.3, radius=1.0,
+                         batch_size=4, steps=4096, replicas=32)},
+    "full": {"l1": dict(_VALUE, problem="l1-regression", kwargs=dict(n=40, d=5, seed=0), a=0.3, radius=1.0,
+                        batch_size=4, steps=32768, replicas=64, checkpoints=6)},
+}
+
+# gsgd.boundedness (ReLU network + lam ||x||_1; total ODE time a b ln(1 + K/b) >= 100; checkpoints T/2^j)
+_BOUNDED = dict(lam=0.05, a=0.5, b=200.0, radius=0.5, batch_size=8, every=8, checkpoints=4,
+                methods=("heavy_ball", "signum", "lion_singlescale", "normalized_sgd", "clipped_sgd",
+                         "clipped_sgd_coordinate"))
+SIZES["boundedness"] = {
+    "quick": {"relu": dict(_BOUNDED, steps=2048, replicas=8)},
+    "full": {"relu": dict(_BOUNDED, steps=16384, replicas=32)},
 }
