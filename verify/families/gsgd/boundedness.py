@@ -12,9 +12,10 @@ maximum M(t) = max_{k: t_k <= t} ||x_k|| (mean over replicas) against the ODE ti
 on t in [T/8, T]. Bounded iterates have M(t) levelling off: exponent -> 0; iterates escaping at a
 speed v have M(t) ~ v t: exponent 1. Threshold 1/2 (lower is good): half the escape exponent.
 
-Control (same statistic): coercivity broken by a linear tilt, f - c <u, x> with c ||u||_inf > lam along a
-direction u: f is unbounded below along u and every instance escapes at a constant speed in ODE time
-(predicted exponent 1), without overflow (linear, not exponential, growth).
+Control (same statistic): coercivity broken by a linear tilt, f - c x_1 with c = 4 lam: with the first
+hidden unit's output weight at 0 the loss does not depend on x_1 (that unit's first input weight), so
+f -> -inf along that ray: f is not coercive, and every instance escapes at a constant speed in ODE
+time (predicted exponent 1), without overflow (linear, not exponential, growth).
 """
 from __future__ import annotations
 
@@ -143,7 +144,8 @@ def coercive(ctx):
     return _part(ctx, "relu", 0.0)
 
 
-@coercive.control(breaks=("coercivity broken: f - c x_1 with c = 4 lam, unbounded below along x_1; the iterates "
-                          "escape at a constant speed in ODE time (predicted exponent 1)"))
+@coercive.control(breaks=("coercivity broken: f - c x_1 with c = 4 lam, unbounded below (along x_1 once the first "
+                          "unit's output weight is 0); the iterates escape at a constant speed in ODE time "
+                          "(predicted exponent 1)"))
 def tilted(ctx):
     return _part(ctx, "relu", 4.0 * ctx.size["relu"]["lam"])

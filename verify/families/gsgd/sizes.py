@@ -55,9 +55,9 @@ SIZES["inclusion-tracking"] = {
 # gsgd.single-timescale.lyapunov (every step recorded; steps = K at scale c = 1, K / c at scale c)
 _LYAP = dict(scales=(1.0, 0.5, 0.25, 0.125), b=20.0, radius=0.5)
 SIZES["lyapunov"] = {
-    "quick": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=300, replicas=16),
-              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=300, replicas=16),
-              "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=300, replicas=16)},
+    "quick": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=200, replicas=16),
+              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=200, replicas=16),
+              "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=200, replicas=8)},
     "full": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=1200, replicas=64),
              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=1200, replicas=64),
              "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=1200, replicas=64)},
@@ -66,7 +66,7 @@ SIZES["lyapunov"] = {
 # gsgd.two-timescale (ReLU network, full batch; window ends K/2^j; slow windows start at k_j/2, slow time T)
 _TWO = dict(problem="relu-mlp", a=0.01, b=10.0, p_eta=1.0, theta0=0.5, p_theta=0.1, coupling=2.0, radius=1.0)
 SIZES["two-timescale"] = {
-    "quick": {"fast": dict(_TWO, steps=4096, checkpoints=4, replicas=16, bootstrap=300),
+    "quick": {"fast": dict(_TWO, steps=2048, checkpoints=4, replicas=24, bootstrap=300),
               "slow": dict(_TWO, steps=4096, checkpoints=4, replicas=8, window=0.05, h_fraction=1.0)},
     "full": {"fast": dict(_TWO, steps=32768, checkpoints=6, replicas=64, bootstrap=1000),
              "slow": dict(_TWO, steps=32768, checkpoints=6, replicas=32, window=0.05, h_fraction=1.0)},
