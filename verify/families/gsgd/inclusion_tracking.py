@@ -11,7 +11,9 @@ window [t, t + T] the distance D_T(t) of the iterates to the solution from their
 0 as the steps do. What we verify, with the reference computed by ``verify.inclusions`` (an
 event-driven scheme: kinks and zeros of m located, the minimal-norm/Filippov selection):
 
-- constant steps eta (theta = tau eta) from common starts: D_T = O(eta) for deterministic steps
+- constant steps eta (theta = tau eta) from common starts (deterministic parts: the momentum starts
+  against the gradient, m_0 = -grad f(x_0), so it must turn round and every direction meets its
+  switching set in every window): D_T = O(eta) for deterministic steps
   (Euler's order; a switching event costs O(eta)) and O(sqrt(eta)) when minibatch noise dominates
   (the fluctuation of a sum of T/eta noisy steps of size eta). Read as the fitted order q in
   mean D_T ~ eta^q, which must be at least the predicted order minus a margin (below);
@@ -76,16 +78,19 @@ def _sweep(ctx, spec, direction, clock):
     p = _problem(spec)
     center = p.x_star if spec.get("around") == "x_star" else p.x0
     x0 = F.starts(center, spec["replicas"], spec["radius"], ctx.seed)
+    # the momentum starts against the gradient (m0 = -grad f(x0)) when ``turn``: it must turn round, so
+    # every direction meets its switching set (m_i = 0, or m = 0) in every window
+    m0 = -np.asarray(p.grad(x0), dtype=float) if spec.get("turn") else np.zeros_like(x0)
     etas = np.asarray(spec["etas"], dtype=float)
     lr = np.repeat(etas, len(x0))
-    opt = stochopt.gsgd(lr=lr, momentum_lr=TAU * lr, direction=direction)
+    opt = stochopt.gsgd(lr=lr, momentum_lr=TAU * lr, direction=direction, m0=np.tile(m0, (etas.size, 1)))
     steps = int(np.ceil(spec["window"] / etas.min() * (1 + 1e-9)))
     trace = stochopt.run(opt, p, steps=steps, replicas=lr.size, seed=ctx.seed, batch_size=spec.get("batch_size"),
                          x0=np.tile(x0, (etas.size, 1)), record_every=1, progress=False)
     h = H_FRACTION * etas.min()
     flow = single_timescale_flow(p, direction, tau=TAU, kink_accuracy=h)
     flow = flow if clock == 1.0 else time_scaled(flow, clock)
-    z0 = np.concatenate([x0, np.zeros_like(x0)], axis=1)
+    z0 = np.concatenate([x0, m0], axis=1)
     return etas, common_start_error(trace, flow, z0, spec["window"], h=h)
 
 

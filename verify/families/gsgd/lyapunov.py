@@ -59,6 +59,7 @@ CLAIM = Claim(
 TAU = 1.0
 ORDER, MARGIN = 1.0, 0.5
 WRONG_TAU = TAU / 4
+UNBOUNDED = 1e6
 
 
 class Rotated(_directions.Direction):
@@ -112,7 +113,9 @@ def rises(ctx, spec, direction, tau_H=TAU, run_direction=None) -> np.ndarray:
     for i, c in enumerate(scales):
         out[i] = relative_rise(H[: int(round(spec["steps"] / c)) + 1, i * R:(i + 1) * R])
     out[:, trace.diverged.reshape(scales.size, R).any(axis=0)] = np.inf  # a blow-up is an unbounded rise
-    return out
+    # H that never fell below H_0 (a control's wrong H) has an unbounded relative rise: read as 1e6 at
+    # every scale, so its order is 0 rather than undefined
+    return np.minimum(out, UNBOUNDED)
 
 
 def _part(ctx, key, tau_H=TAU, rotate=False):

@@ -37,8 +37,8 @@ SIZES: dict = {
 }
 
 # gsgd.inclusion-tracking (constant parts: every step recorded; reference step eta_min / 2)
-_TRACK_CRESCENT = dict(problem="crescent", etas=(0.04, 0.02, 0.01, 0.005), window=1.0, radius=0.5)
-_TRACK_RELU = dict(problem="relu-mlp", etas=(0.01, 0.005, 0.0025, 0.00125), window=0.5, radius=1.0)
+_TRACK_CRESCENT = dict(problem="crescent", etas=(0.04, 0.02, 0.01, 0.005), window=1.0, radius=0.5, turn=True)
+_TRACK_RELU = dict(problem="relu-mlp", etas=(0.01, 0.005, 0.0025, 0.00125), window=0.5, radius=1.0, turn=True)
 _TRACK_L1 = dict(problem="l1-regression", kwargs=dict(n=40, d=5, seed=0), around="x_star", batch_size=4)
 SIZES["inclusion-tracking"] = {
     "quick": {"crescent": dict(_TRACK_CRESCENT, replicas=16), "relu": dict(_TRACK_RELU, replicas=8),
@@ -55,8 +55,8 @@ SIZES["inclusion-tracking"] = {
 # gsgd.single-timescale.lyapunov (every step recorded; steps = K at scale c = 1, K / c at scale c)
 _LYAP = dict(scales=(1.0, 0.5, 0.25, 0.125), b=20.0, radius=0.5)
 SIZES["lyapunov"] = {
-    "quick": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=200, replicas=16),
-              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=200, replicas=16),
+    "quick": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=200, replicas=32),
+              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=200, replicas=32),
               "relu": dict(_LYAP, problem="relu-mlp", a=0.05, steps=200, replicas=8)},
     "full": {"crescent": dict(_LYAP, problem="crescent", a=0.1, steps=1200, replicas=64),
              "mifflin2": dict(_LYAP, problem="mifflin2", a=0.1, steps=1200, replicas=64),
