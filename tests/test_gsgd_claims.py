@@ -10,203 +10,6 @@ import pytest
 
 import problems
 from stochopt import directions, schedules
-from verify import experiments as E
-from verify.families import gsgd
-
-
-# ------------------------------------------------------------------- statistics helpers
-def test_log_slope_recovers_a_known_exponent():
-    rng = np.random.default_rng(0)
-    sizes = np.array([100.0, 200.0, 400.0, 800.0, 1600.0])
-    values = sizes[:, None] ** -0.75 * np.exp(0.05 * rng.standard_normal((5, 32)))
-    fit = E.log_slope(sizes, values)
-    assert fit.ci[0] < -0.75 < fit.ci[1]
-    assert abs(fit.slope + 0.75) < 0.05
-    for center in ("median", "geomean"):
-        assert abs(E.log_slope(sizes, values, center=center).slope + 0.75) < 0.05
-
-
-def test_log_slope_flat_values_give_slope_near_zero_and_drops_diverged_replicas():
-    values = np.ones((4, 8))
-    values[:, 3] = np.nan
-    fit = E.log_slope([1.0, 2.0, 4.0, 8.0], values)
-    assert fit.slope == pytest.approx(0.0, abs=1e-12)
-    assert fit.ci == pytest.approx((0.0, 0.0), abs=1e-12)
-
-
-def test_log_slope_rejects_unknown_center():
-    with pytest.raises(ValueError, match="center"):
-        E.log_slope([1.0, 2.0], np.ones((2, 3)), center="mode")
-
-
-def test_binomial_bounds_are_clopper_pearson():
-    # zero successes in n: the one-sided 95% upper bound is 1 - 0.05^(1/n)
-    assert E.binomial_upper(0, 1000) == pytest.approx(1 - 0.05 ** (1 / 1000), rel=1e-9)
-    assert E.binomial_lower(1000, 1000) == pytest.approx(0.05 ** (1 / 1000), rel=1e-9)
-    lo, hi = E.binomial_lower(30, 100), E.binomial_upper(30, 100)
-    assert lo < 0.3 < hi
-
-
-def test_geomean_and_median_intervals_contain_the_estimate():
-    g, (lo, hi) = E.geomean_ci(np.exp(np.linspace(-1, 1, 41)))
-    assert g == pytest.approx(1.0) and lo <= 1.0 <= hi
-    m, (lo, hi) = E.median_ci(np.arange(41.0))
-    assert m == 20.0 and lo <= 20.0 <= hi
-
-
-def test_diminishing_schedule_starts_at_lr0_and_has_the_power():
-    eta = E.diminishing(0.4, power=0.5, offset=4.0)
-    assert eta(0) == pytest.approx(0.4)
-    assert eta(12) == pytest.approx(0.4 * (4 / 16) ** 0.5)
-    assert E.increasing(0.1, 10.0)(20) == pytest.approx(0.3)
-
-
-# ---------------------------------------------------------------------------- methods
-@pytest.mark.parametrize("method", list(E.METHODS))
-def test_build_method_is_single_timescale(method):
-    eta = E.diminishing(0.1)
-    opt, direc, tau = E.build_method(method, eta, tau=2.0, blocks=[[0, 1], [2]])
-    state = opt.init(np.zeros((2, 3)))
-    state = opt.step(state, np.ones((2, 3)))
-    assert np.all(state.x < 0)  # a descent step along +gradient
-    assert tau == 2.0
-    assert hasattr(direc, "phi") and hasattr(direc, "select")
-
-
-def test_lion_in_the_claims_has_theta2_equal_to_tau_eta():
-    eta = E.diminishing(0.05)
-    opt, _, tau = E.build_method("lion", eta, tau=1.0)
-    # mu2 = max(1 - lr (1 - beta2) scaling, beta2) with scaling = tau / (1 - beta2): theta2 = tau eta
-    beta2 = E.LION_BETAS[1]
-    scaling = float(np.asarray(opt.hyper["scaling"].at(0, None)))
-    assert 1 - max(1 - eta(0) * (1 - beta2) * scaling, beta2) == pytest.approx(tau * eta(0))
-
-
-def test_not_descent_direction_is_not_a_subgradient():
-    m = np.random.default_rng(0).standard_normal((50, 4))
-    wrong = gsgd.NotDescent()
-    s = wrong.select(m)
-    assert np.all(np.sum(s * m, axis=-1) < 0)  # <s, m> < 0: violates the framework's assumption
-    y = np.zeros_like(m)  # subgradient inequality phi(y) >= phi(m) + <s, y - m> fails at y = 0
-    assert np.all(wrong.phi(y) < wrong.phi(m) + np.sum(s * (y - m), axis=-1))
-    right = directions.get("sign").select(m)
-    assert np.all(np.sum(right * m, axis=-1) > 0)
-
-
-# --------------------------------------------------------------------------- experiments
-def test_lyapunov_run_h_matches_its_definition():
-    p = gsgd.l1_problem(0)
-    run = E.lyapunov_run(p, "signum", steps=50, replicas=3, lr0=0.1, power=1.0)
-    assert run.H.shape == (51, 3)
-    # at k = 0 the momentum is 0, so H_0 = f(x_0)
-    assert np.all(run.H[0] > 0)
-    assert np.all(np.isfinite(run.fraction))
-
-
-def test_trap_run_deterministic_lands_exactly_on_the_artifact_point():
-    p = problems.get("artifact-shifted-quadratic")
-    det = E.trap_run(p, randomized=False, steps=10, replicas=4)
-    assert det.trapped.all() and np.all(det.final_x == 0.0)
-    assert np.all(det.hits == 10)  # every step after the first sits exactly on 0 (and the record at k=10)
-    rnd = E.trap_run(p, randomized=True, steps=300, replicas=200, seed=3, lr0=0.9, power=0.5)
-    assert not rnd.trapped.any() and rnd.hits.sum() == 0
-    assert np.nanmax(rnd.clarke) < 1e-6
-
-
-def test_mlp_kink_run_counts_exact_zero_preactivations():
-    p = gsgd.mlp_problem(0, kink_inputs=True)
-    hits, _ = E.mlp_kink_run(p, randomized=False, steps=3, replicas=2)
-    assert hits[0].min() > 0  # zero inputs and zero biases: kinks hit at x_0
-    hits, _ = E.mlp_kink_run(p, randomized=True, steps=3, replicas=2)
-    assert hits.sum() == 0
-
-
-def test_boundedness_run_marks_divergence_as_unbounded():
-    p = gsgd.mlp_problem(0)
-    run = E.boundedness_run(p, [0.01, 50.0], seeds=2, steps=60)
-    assert np.all(np.isfinite(run.sup_norm[0]))
-    assert np.all(run.sup_norm[1] > 10 * run.sup_norm[0].max())
-
-
-def test_claim_schedules_cover_claims_1_to_6_and_are_proved():
-    v = gsgd.schedule_conditions_experiment()
-    assert v.status == "pass" and v.statistic == 0
-    labels = {r["schedule"] for r in v.details["table"]}
-    for word in ("lyapunov", "stationarity", "value-convergence", "two-timescale", "ode-tracking", "random"):
-        assert any(word in label for label in labels), word
-
-
-# -------------------------------------------------------------------- planted mistakes
-def test_planted_wrong_direction_breaks_the_lyapunov_claim():
-    v = gsgd.lyapunov_experiment("quick", 0, methods=("signum",), problem_set=("l1-regression",),
-                                 direction=gsgd.NotDescent(), sizes={"steps": 400, "replicas": 8}, plot=False)
-    assert v.status == "fail", (v.statistic, v.ci)
-
-
-def test_correct_pieces_pass_the_lyapunov_claim_on_the_same_small_run():
-    v = gsgd.lyapunov_experiment("quick", 0, methods=("signum",), problem_set=("l1-regression",),
-                                 sizes={"steps": 1000, "replicas": 8}, plot=False)
-    assert v.status == "pass", (v.statistic, v.ci)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_planted_wrong_tau_in_h_breaks_the_lyapunov_claim(seed):
-    # H = f + phi(m) / (tau / 10): the phi term no longer cancels the cross term <s, grad f>
-    v = gsgd.lyapunov_experiment("quick", seed, methods=("signum",), problem_set=("l1-regression",),
-                                 tau_H_factor=0.1, plot=False)
-    assert v.status == "fail", (v.statistic, v.ci)
-
-
-def test_planted_wrong_direction_breaks_the_stationarity_claim():
-    v = gsgd.stationarity_experiment("quick", 0, method="signum", direction=gsgd.NotDescent(),
-                                     problem_set=("l1-regression",), sizes={"steps": 2000, "replicas": 12},
-                                     plot=False)
-    assert v.status == "fail", v.details["parts"]
-
-
-def test_planted_wrong_direction_breaks_the_methods_table():
-    v = gsgd.methods_experiment("quick", 0, methods=("heavy-ball",), direction=gsgd.NotDescent(),
-                                sizes={"lyapunov_steps": 300, "steps": 2000, "replicas": 12})
-    assert v.status == "fail" and v.statistic == 2
-
-
-def test_planted_bad_schedule_breaks_the_schedule_claim():
-    rows = [("planted: eta_k = 1/sqrt(k+1)", schedules.polynomial(1.0, p=0.5), ["summable_squares"], None)]
-    v = gsgd.schedule_conditions_experiment(rows=rows)
-    assert v.status == "fail"
-
-
-def test_planted_non_vanishing_ratio_breaks_the_two_timescale_claim():
-    v = gsgd.two_timescale_experiment("quick", 0, control=True, coupled_tau=1.0,
-                                      sizes={"steps": 2000, "replicas": 8, "checkpoints": 3})
-    assert v.status == "fail", v.details["parts"]
-
-
-def test_combine_takes_the_worst_status():
-    from verify.registry import decide
-
-    ok = gsgd._named(decide(0.0, 1.0), "a")
-    bad = gsgd._named(decide(2.0, 1.0), "b")
-    maybe = gsgd._named(decide(0.9, 1.0, ci=(0.5, 1.5)), "c")
-    assert gsgd._combine([ok, maybe]).status == "inconclusive"
-    v = gsgd._combine([ok, bad, maybe])
-    assert v.status == "fail" and v.details["decided_by"] == "b"
-    assert [p["status"] for p in v.details["parts"]] == ["pass", "fail", "inconclusive"]
-
-
-# ------------------------------------------------------------------------ full mode (slow)
-@pytest.mark.slow
-@pytest.mark.parametrize("claim_id", [
-    "gsgd.single-timescale.lyapunov", "gsgd.single-timescale.stationarity", "gsgd.value-convergence",
-    "gsgd.two-timescale", "gsgd.ode-tracking", "gsgd.random-stepsizes.clarke", "gsgd.schedule-conditions",
-    "gsgd.boundedness", "gsgd.methods",
-])
-def test_full_mode(claim_id):
-    import verify
-
-    cl = verify.get_claim(claim_id)
-    assert cl.check("full", 0).status == "pass"
-    assert cl.control("full", 0).status == "fail"
 
 
 # ----------------------------------------------------------------------- theory-to-code
@@ -230,7 +33,7 @@ def test_theory_to_code_maps_every_gsgd_claim_to_its_function():
     assert mapped == registered
     text = tool.render()
     for c in verify.claims("gsgd"):
-        assert f"`{c.fn.__module__}.{c.fn.__name__}`" in text
+        assert tool._where(c) in text
     for family in {c.family for c in verify.claims()} - {"gsgd"}:
         assert any(f"`{c.id}`" in text for c in verify.claims(family))
 
@@ -275,21 +78,172 @@ def test_theory_to_code_references_resolve():
             missing.append(name)
     assert not missing, missing
 
+# ============================================ stationarity side (verify/families/gsgd/{_common,...})
+from verify.families.gsgd import _common as C  # noqa: E402
+from verify.measures import clarke_distance, min_norm_point  # noqa: E402
+from verify.registry import Context  # noqa: E402
 
-def test_stationarity_control_plateau_scales_with_the_step():
-    """Why the constant-step control of claim 2 fails: the measures stop decreasing in k and sit at
-    a level set by the step (spec 1.7 item 2), here about sqrt(eta): quartering eta
-    lowers the plateau, while along k it stays flat."""
-    p = gsgd.l1_problem(0)
-    c = gsgd.STATIONARITY_CONFIG["l1-regression"]
-    etas = (0.4, 0.1, 0.025)
-    finals = []
-    for lr0 in etas:
-        run = E.stationarity_run(p, "heavy-ball", steps=2000, replicas=12, seed=0, lr0=lr0, power=1.0, offset=10.0,
-                                 tau=1.0, constant=True, batch_size=8, eps=c["eps"], samples=c["samples"],
-                                 checkpoints=3)
-        flat = E.log_slope(run.k, run.goldstein)
-        assert abs(flat.slope) < 0.1, flat                          # no decrease in k: a plateau
-        finals.append(run.goldstein[-1])
-    level = E.log_slope(etas, np.array(finals))
-    assert level.ci[0] > 0.25 and level.slope < 1.0, level         # the plateau shrinks with the step
+
+def test_diminishing_schedule_starts_at_lr0_and_has_the_power():
+    eta = C.diminishing(0.4, power=0.5, offset=4.0)
+    assert eta(0) == pytest.approx(0.4)
+    assert eta(12) == pytest.approx(0.4 * (4 / 16) ** 0.5)
+    assert C.increasing(0.1, 10.0)(20) == pytest.approx(0.3)
+
+
+def test_random_steps_lie_between_the_bounds_of_the_envelope():
+    eta = C.random_steps(0.2, 0.75, seed=5)
+    ids = np.arange(500)
+    for k in (0, 7, 1000):
+        ratio = eta(k, ids) / eta.envelope(k)
+        assert ratio.min() >= 0.5 and ratio.max() <= 1.5 and np.unique(ratio).size == ids.size
+    const = C.random_steps(np.array([0.2, 0.05]), constant=True)
+    assert const.envelope(10 ** 6).tolist() == [0.2, 0.05]
+
+
+@pytest.mark.parametrize("name", C.METHOD_NAMES)
+def test_method_factories_take_one_step_as_the_spec_table_says(name):
+    """First step from x = 0, m = 0 with gradient g: s = select(theta g) (signSGD: theta = 1)."""
+    g = np.array([[2.0, -0.25, 0.0]])
+    eta = schedules.constant(0.1)
+    opt = C.method_factories((name,))[name](eta, schedules.coupled(eta, 4.0, cap=1.0))
+    x = opt.step(opt.init(np.zeros((1, 3))), g).x
+    m = (1.0 if name == "signsgd" else 0.4) * g
+    expected = {"heavy_ball": m, "signsgd": np.sign(m), "signum": np.sign(m), "lion_singlescale": np.sign(g),
+                "normalized_sgd": m / np.linalg.norm(m), "clipped_sgd": m * min(1.0, C.CLIP_THRESHOLD / np.linalg.norm(m)),
+                "clipped_sgd_coordinate": np.clip(m, -C.CLIP_THRESHOLD, C.CLIP_THRESHOLD)}[name]
+    np.testing.assert_allclose(x, -0.1 * expected, rtol=1e-12, atol=1e-15)
+
+
+def test_lion_singlescale_factory_is_single_timescale():
+    eta = C.diminishing(0.05)
+    opt = C.method_factories(("lion_singlescale",))["lion_singlescale"](eta, schedules.coupled(eta, 4.0))
+    scaling = float(np.asarray(opt.hyper["scaling"].at(0, None)))
+    beta2 = C.LION_BETAS[1]
+    for k in (0, 100, 10_000):  # theta2_k = 1 - mu2_k = min(tau eta_k, 1 - beta2)
+        assert 1 - max(1 - eta(k) * (1 - beta2) * scaling, beta2) == pytest.approx(min(4.0 * eta(k), 1 - beta2))
+    with pytest.raises(TypeError, match="coupled"):
+        C.method_factories(("lion_singlescale",))["lion_singlescale"](eta, 0.5)
+
+
+def test_instances_use_the_users_direction_or_method():
+    assert list(C.instances(Context())) == list(C.SINGLE_TIMESCALE)
+    user = C.instances(Context(direction=directions.get("sign")))
+    eta = schedules.constant(0.1)
+    opt = user["user direction"](eta, schedules.coupled(eta, 4.0))
+    assert opt.step(opt.init(np.zeros(2)), np.array([3.0, -1.0])).x.tolist() == [-0.1, 0.1]
+    factory = C.method_factories(("heavy_ball",))["heavy_ball"]
+    assert C.instances(Context(method=factory)) == {"user method": factory}
+
+
+def test_a_user_factory_equal_to_heavy_ball_gets_the_heavy_ball_statistics():
+    """Issue 16: the same method given by a user is read by the same statistic, bit for bit."""
+    from verify.families.gsgd import stationarity
+
+    size = dict(C_SIZE_SMALL)
+    builtin = stationarity._distance_part(Context(size=size, draw=False), constant=False)
+    user = stationarity._distance_part(Context(size=size, draw=False,
+                                               method=C.method_factories(("heavy_ball",))["heavy_ball"]),
+                                       constant=False)
+    assert user.details["exponents"]["crescent / user method"] == builtin.details["exponents"]["crescent / heavy_ball"]
+
+
+C_SIZE_SMALL = dict(lr0=0.1, x0_radius=1.0, known_set_problems=("crescent",), steps=512, records=64, checkpoints=3,
+                    replicas=8)
+
+
+def test_with_bias_adds_eta_b_to_any_method():
+    eta = schedules.constant(0.5)
+    for name, factory in C.method_factories().items():
+        plain = factory(eta, schedules.coupled(eta, 1.0))
+        biased = C.with_bias(factory, [1.0, -2.0])(eta, schedules.coupled(eta, 1.0))
+        s0, g = plain.init(np.zeros((2, 2))), np.array([[1.0, 3.0], [-2.0, 0.5]])
+        np.testing.assert_allclose(biased.step(s0, g).x, plain.step(s0, g).x - 0.5 * np.array([1.0, -2.0]))
+
+
+def test_shifted_oracle_moves_the_rest_point_to_grad_f_equal_c():
+    p = problems.get("mifflin2")
+    shifted = C.ShiftedOracle(p, [0.5, 0.0])
+    x = np.array([[0.3, -0.2]])
+    np.testing.assert_allclose(shifted.grad(x), p.grad(x) - [0.5, 0.0])
+    np.testing.assert_allclose(shifted.value(x), p.value(x))
+    assert shifted.dim == 2 and shifted.name == "mifflin2"
+
+
+def test_window_max_checkpoints_and_distances():
+    assert C.checkpoints(4096, 4).tolist() == [512, 1024, 2048, 4096]
+    k = np.arange(0, 4097, 32)
+    values = np.stack([np.cos(k), -np.cos(k)], axis=1)
+    W = C.window_max(k, values, C.checkpoints(4096, 2))
+    assert W.shape == (2, 2) and np.all(W <= 1) and np.all(W > 0.9)
+    assert C.distance_to_points(np.array([[1.0, 1.0], [0.0, 2.0]]), np.array([[0.0, 0.0], [0.0, 2.0]])).tolist() == \
+        [np.sqrt(2.0), 0.0]
+
+
+def test_decay_exponents_and_worst_read_every_cell():
+    ends = np.array([256.0, 512.0, 1024.0, 2048.0])
+    rng = np.random.default_rng(1)
+    cells = {"fast": ends[:, None] ** -0.75 * np.exp(0.05 * rng.standard_normal((4, 32))),
+             "flat": np.exp(0.05 * rng.standard_normal((4, 32)))}
+    exps = C.decay_exponents(ends, cells)
+    assert abs(exps["fast"][0] - 0.75) < 0.05 and abs(exps["flat"][0]) < 0.05
+    stat, ci, cell = C.worst(exps)
+    assert cell == "flat" and ci[0] <= stat <= ci[1] and ci[1] < 0.1875   # the flat cell fails the threshold
+
+
+@pytest.mark.parametrize("name,n", [("crescent", 2), ("mifflin2", 2), ("active-faces", 4)])
+def test_every_listed_clarke_point_is_certified(name, n):
+    p = problems.get(name, **({"n": n} if name == "active-faces" else {}))
+    assert np.all(C.certify_points(p, C.CLARKE_POINTS[name](n)) < 1e-12)
+    with pytest.raises(ValueError, match="Clarke stationary"):
+        C.certify_points(p, C.CLARKE_POINTS[name](n) + 0.1)
+
+
+def test_crescent_has_no_other_kink_point_with_zero_in_the_hull():
+    """On the kink circle, 0 in conv{grad p1, grad p2} only at (0, 0) and (0, 2) (the docstring's derivation)."""
+    p = problems.get("crescent")
+    t = np.linspace(0, 2 * np.pi, 721)[:-1]
+    circle = np.stack([np.sin(t), 1 - np.cos(t)], axis=1)
+    dist = clarke_distance(p, circle, eps=1e-9).value
+    zero = circle[dist < 1e-9]
+    assert sorted(map(tuple, zero.round(9))) == [(0.0, 0.0), (0.0, 2.0)]
+
+
+def test_sign_flow_stationary_points_of_crescent_are_not_clarke_stationary():
+    """The mechanism of the sign part's control: below x2 = 1/2 on the kink circle the sign vectors of
+    the two pieces cancel (0 in conv sign(df)) while 0 is not in df."""
+    p = problems.get("crescent")
+    t = 0.4
+    x = np.array([np.sin(t), 1 - np.cos(t)])  # on the circle, x2 < 1/2, x1 != 0
+    G = p.clarke(x, tol=1e-9)
+    assert G.shape[0] == 2
+    assert float(min_norm_point(np.sign(G)).norm) < 1e-12
+    assert float(clarke_distance(p, x, eps=1e-9).value) > 0.1
+
+
+def test_valley_points_of_chebyshev_rosenbrock_2_are_clarke_stationary_and_only_one_minimises():
+    from verify.families.gsgd.not_minimal import valley_points
+
+    for n in (2, 3, 4):
+        p = problems.get("chebyshev-rosenbrock-2", n=n)
+        S = valley_points(n)
+        assert S.shape == (2 ** (n - 1), n) and np.unique(S, axis=0).shape[0] == S.shape[0]
+        assert np.all(clarke_distance(p, S).value < 1e-12)
+        f = p.value(S)
+        assert f[0] == 0.0 and np.all(f[1:] > 0)
+
+
+def test_relu_network_backprop_at_a_kink_is_a_limiting_gradient():
+    """Why relu-mlp has no artifact trap: lowering the kinked units' biases by delta gives a point of
+    an adjacent smooth region whose gradient tends to the backprop output (relu'(0) = 0)."""
+    p = problems.get("relu-mlp", hidden=(4,), n=24, d_in=3, kink_inputs=True, seed=0)
+    x = np.array(p.x0)  # zero biases: the zero-input samples sit on every unit's kink
+    assert int(p.preactivation_zero_count(x)) > 0
+    g = p.grad(x)
+    gaps = []
+    for delta in (1e-4, 1e-6):
+        y = x.copy()
+        y[p.blocks[1]] -= delta
+        assert int(p.preactivation_zero_count(y)) == 0
+        gaps.append(np.linalg.norm(p.grad(y) - g))
+    assert gaps[1] < gaps[0] / 50 and gaps[1] < 1e-5 * np.linalg.norm(g)

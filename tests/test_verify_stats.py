@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import verify
+from verify import stats
 from verify.lyapunov import decrease_summary, positive_part_sum
 
 
@@ -86,3 +87,52 @@ def test_framework_lyapunov_along_trace():
     H = verify.values_along(verify.framework_lyapunov(Q(), "identity", tau), tr, rec.array(tr))
     s = decrease_summary(H[:, 0])
     assert s.total_decrease > 0.9 and s.fraction < 0.05
+
+
+# ---------------------------------------------- slopes over replicas, medians, binomial bounds
+def test_log_slope_recovers_a_known_exponent():
+    rng = np.random.default_rng(0)
+    sizes = np.array([100.0, 200.0, 400.0, 800.0, 1600.0])
+    values = sizes[:, None] ** -0.75 * np.exp(0.05 * rng.standard_normal((5, 32)))
+    fit = stats.log_slope(sizes, values)
+    assert fit.ci[0] < -0.75 < fit.ci[1]
+    assert abs(fit.slope + 0.75) < 0.05
+    for center in ("median", "geomean"):
+        assert abs(stats.log_slope(sizes, values, center=center).slope + 0.75) < 0.05
+
+
+def test_log_slope_flat_values_give_slope_near_zero_and_drops_diverged_replicas():
+    values = np.ones((4, 8))
+    values[:, 3] = np.nan
+    fit = stats.log_slope([1.0, 2.0, 4.0, 8.0], values)
+    assert fit.slope == pytest.approx(0.0, abs=1e-12)
+    assert fit.ci == pytest.approx((0.0, 0.0), abs=1e-12)
+
+
+def test_log_slope_rejects_unknown_center():
+    with pytest.raises(ValueError, match="center"):
+        stats.log_slope([1.0, 2.0], np.ones((2, 3)), center="mode")
+
+
+def test_binomial_bounds_are_clopper_pearson():
+    # zero successes in n: the one-sided 95% upper bound is 1 - 0.05^(1/n)
+    assert stats.binomial_upper(0, 1000) == pytest.approx(1 - 0.05 ** (1 / 1000), rel=1e-9)
+    assert stats.binomial_lower(1000, 1000) == pytest.approx(0.05 ** (1 / 1000), rel=1e-9)
+    lo, hi = stats.binomial_lower(30, 100), stats.binomial_upper(30, 100)
+    assert lo < 0.3 < hi
+
+
+def test_geomean_and_median_intervals_contain_the_estimate():
+    g, (lo, hi) = stats.geomean_ci(np.exp(np.linspace(-1, 1, 41)))
+    assert g == pytest.approx(1.0) and lo <= 1.0 <= hi
+    m, (lo, hi) = stats.median_ci(np.arange(41.0))
+    assert m == 20.0 and lo <= 20.0 <= hi
+
+
+def test_binomial_ci_is_the_two_sided_clopper_pearson_interval():
+    lo, hi = stats.binomial_ci(0, 60)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 60), rel=1e-9)
+    lo, hi = stats.binomial_ci(60, 60)
+    assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 60), rel=1e-9)
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        stats.binomial_ci(5, 3)

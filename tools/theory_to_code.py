@@ -22,48 +22,56 @@ ROOT = os.path.dirname(HERE)
 
 # (spec 1.7 item, statement in words, claim id, experiment / check functions, measures and statistics)
 GSGD_ROWS = [
-    ("1", "Single timescale, full batch, diminishing steps: H = f + phi(m)/tau decreases up to vanishing noise "
-          "(heavy-ball, sign, normalized, clipped directions)",
+    ("1", "Single timescale, full batch, diminishing steps: H = f + phi(m)/tau decreases up to a rise that vanishes "
+          "with the step (heavy-ball, sign, normalized, clipped directions; crescent, mifflin2, ReLU network)",
      "gsgd.single-timescale.lyapunov",
-     "`verify.families.gsgd.lyapunov_experiment`, `verify.experiments.lyapunov_run`",
-     "H on an ODE-time grid; summed increases / total decrease; `verify.experiments.median_ci`"),
-    ("2", "||m_k|| -> 0 and a Goldstein stationarity measure of x_k -> 0 (minibatch noise)",
+     "`verify.families.gsgd.lyapunov`, `verify.families.gsgd.lyapunov.rises`",
+     "`verify.lyapunov.relative_rise` (every step: no grid); order in the step scale, "
+     "`verify.families.gsgd._flow.order_verdict`"),
+    ("2", "Every instance (heavy ball, Signum, single-timescale Lion, normalized, clipped by norm and coordinate) with "
+          "random stepsizes and starts: the distance to the Clarke-stationary set, the epsilon-active Clarke measure "
+          "and (ReLU network, minibatches) the Goldstein measure at radii ~ sqrt(eta_k) go to 0; limits Clarke "
+          "stationary (sign direction: only with momentum averaging)",
      "gsgd.single-timescale.stationarity",
-     "`verify.families.gsgd.stationarity_experiment`, `verify.experiments.stationarity_run`",
-     "`verify.measures.goldstein` (min-norm point `verify.measures.min_norm_point`); "
-     "`verify.experiments.log_slope`"),
-    ("3", "f(x_k) converges: the oscillation over the last 10% shrinks as the horizon doubles",
+     "`verify.families.gsgd.stationarity`, `verify.families.gsgd.stationarity_relu`, "
+     "`verify.families.gsgd._common.run_instance`",
+     "`verify.measures.clarke_distance` (eps-active), `verify.measures.goldstein`; "
+     "`verify.families.gsgd._common.decay_exponents`, `verify.stats.log_slope`, `verify.stats.binomial_ci`"),
+    ("2", "Clarke stationary is not minimal: Chebyshev-Rosenbrock N2's 2^(n-1) points certified, only x* minimal; runs "
+          "end certified at chained-crescent-2's non-minimising local minimiser",
+     "gsgd.clarke-not-minimal",
+     "`verify.families.gsgd.not_minimal`, `verify.families.gsgd.not_minimal.valley_points`",
+     "`verify.measures.clarke_distance`; `verify.stats.binomial_ci`"),
+    ("3", "f(x_k) converges: the oscillation of f over windows (k/2, k] decays, every instance",
      "gsgd.value-convergence",
-     "`verify.families.gsgd.value_experiment`, `verify.experiments.oscillation_run`",
-     "max - min of f over [0.9K, K]; `verify.experiments.log_slope`"),
-    ("4", "Two timescales (eta/theta -> 0): ||m_k - grad f(x_k)|| -> 0 at differentiable points; stationarity",
+     "`verify.families.gsgd.value_convergence`",
+     "max - min of f per window; `verify.families.gsgd._flow.order_verdict`"),
+    ("4", "Two timescales (eta/theta -> 0): m_k tracks the conservative field (mean and 90% quantile of the fast "
+          "error) and x_k follows the slow flow, identity and sign directions",
      "gsgd.two-timescale",
-     "`verify.families.gsgd.two_timescale_experiment`, `verify.experiments.two_timescale_run`",
-     "relative fast error (`verify.tracking.MomentumRecorder`); `verify.experiments.geomean_ci`, "
-     "`log_slope`; `verify.measures.goldstein`"),
-    ("5", "ODE tracking: D_T(t) -> 0 (diminishing steps) and D_T shrinks with eta (constant steps)",
-     "gsgd.ode-tracking",
-     "`verify.families.gsgd.tracking_experiment`, `verify.experiments.tracking_run`",
-     "`verify.inclusions.single_timescale_flow`, `verify.tracking.tracking_error`; `log_slope`"),
-    ("6", "Random x_0 and random stepsizes: no artifact point (trap rate 0), Clarke-stationary limits; "
-          "sum-rule example; float caveat (exact kink hits)",
+     "`verify.families.gsgd.two_timescale`, `verify.families.gsgd.two_timescale.fast_errors`",
+     "`verify.tracking.MomentumRecorder`, `verify.inclusions.two_timescale_flow`, `verify.tracking.tracking_error`"),
+    ("5", "Differential-inclusion tracking: D_T shrinks like eta (deterministic) or sqrt(eta) (noise) for constant "
+          "steps, and along diminishing steps; sign, normalized, clipped, heavy ball",
+     "gsgd.inclusion-tracking",
+     "`verify.families.gsgd.inclusion_tracking`",
+     "`verify.inclusions.single_timescale_flow`, `verify.inclusions.time_scaled`, "
+     "`verify.tracking.common_start_error`, `verify.tracking.tracking_error`"),
+    ("6", "Random x_0 and random stepsizes against autodiff artifacts (sum rule, the ReLU program x^2/2 + relu(x) - "
+          "relu(-x)), every method: Clarke-stationary limits; a start on the artifact traps every method; each "
+          "randomisation broken alone reported",
      "gsgd.random-stepsizes.clarke",
-     "`verify.families.gsgd.traps_experiment`, `verify.experiments.trap_run`, `verify.experiments.mlp_kink_run`",
-     "`problems` artifact zoo `in_artifact_set`; `verify.measures.clarke_distance`; "
-     "`verify.experiments.binomial_upper`; `ReluMLP.preactivation_zero_count`"),
-    ("7", "The stepsize conditions of every schedule used in claims 1-6 (sympy; randomized: envelope)",
+     "`verify.families.gsgd.artifacts`",
+     "`verify.measures.clarke_distance`; `verify.stats.binomial_ci`"),
+    ("7", "The stepsize conditions of the stationarity claims' schedules: formula = executed code, then sympy; random "
+          "factors U[a, b] across replicas",
      "gsgd.schedule-conditions",
-     "`verify.families.gsgd.schedule_conditions_experiment`, `verify.families.gsgd.claim_schedules`",
-     "`verify.symbolic.check_schedule`, `verify.symbolic.ratio_vanishing`"),
-    ("8", "Boundedness: for coercive f and small initial steps, sup_k ||x_k|| stays bounded; largest such step",
+     "`verify.families.gsgd.schedule_conditions`",
+     "`verify.symbolic.formula_of`, `verify.symbolic.CONDITIONS`, `verify.symbolic.ratio_limit`; Kolmogorov-Smirnov"),
+    ("8", "Boundedness: on a coercive nonconvex f, over ODE time >= 100, the running maximum of ||x_k|| levels off",
      "gsgd.boundedness",
-     "`verify.families.gsgd.boundedness_experiment`, `verify.experiments.boundedness_run`",
-     "growth sup_k ||x_k|| / max ||x_0|| per seed and initial step"),
-    ("1.3", "The methods as instances (heavy ball, Signum, Lion, normalized, clipped) pass claims 1 and 2",
-     "gsgd.methods",
-     "`verify.families.gsgd.methods_experiment` (calls the experiments of claims 1 and 2), "
-     "`verify.experiments.build_method`",
-     "table of verdicts; planted control `verify.families.gsgd.NotDescent`"),
+     "`verify.families.gsgd.boundedness`, `verify.families.gsgd.boundedness.Regularized`",
+     "growth exponent of max ||x_k|| in the ODE time"),
 ]
 
 FAMILY_TITLES = {

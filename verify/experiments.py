@@ -6,13 +6,8 @@ module turns those numbers into verdicts and figures. The pieces a planted-mista
 to swap are keyword arguments: the ``direction`` (e.g. a select that is not a subgradient), the
 ``tau_H`` used in the Lyapunov function, the schedules.
 
-Statistics helpers:
-
-- ``log_slope(sizes, values)``: slope of log(mean over replicas) against log(size), with a
-  bootstrap interval over replicas (robust to replicas whose value is exactly 0, unlike a fit of
-  per-replica logarithms);
-- ``median_ci(samples)``: median with a percentile-bootstrap interval;
-- ``binomial_upper(k, n)``: the exact (Clopper-Pearson) upper confidence bound of a rate.
+Being dismantled (issue 12): the statistics moved to ``verify.stats`` and the method factories to
+``verify.families.gsgd._common``; they are re-exported here until every claim has moved.
 
 >>> import numpy as np
 >>> sizes = np.array([100.0, 200.0, 400.0, 800.0])
@@ -33,6 +28,9 @@ import stochopt
 from stochopt import directions as _directions
 from stochopt import schedules
 
+from .families.gsgd import _common
+from .stats import SlopeFit, binomial_lower, binomial_upper, geomean_ci, log_slope, median_ci  # noqa: F401
+
 __all__ = [
     "SlopeFit",
     "log_slope",
@@ -46,210 +44,59 @@ __all__ = [
     "LyapunovRun",
     "lyapunov_run",
     "goldstein_values",
-    "StationarityRun",
-    "stationarity_run",
     "OscillationRun",
     "oscillation_run",
     "TwoTimescaleRun",
     "two_timescale_run",
     "TrackingRun",
     "tracking_run",
-    "TrapRun",
-    "trap_run",
-    "mlp_kink_run",
     "BoundednessRun",
     "boundedness_run",
 ]
 
 
-# ------------------------------------------------------------------------------ statistics
-@dataclass
-class SlopeFit:
-    """Least-squares slope of log(center) against log(size) with a bootstrap interval.
-
-    center : (n_sizes,) mean over replicas of the values at each size.
-    """
-
-    slope: float
-    ci: tuple
-    sizes: np.ndarray
-    center: np.ndarray
-    level: float = 0.95
-
-    @property
-    def statistic(self) -> float:
-        return self.slope
-
-
-def _ls_slopes(logx, logy):
-    """Slopes of rows of logy (..., n) against logx (n,)."""
-    xc = logx - logx.mean()
-    return np.sum((logy - logy.mean(axis=-1, keepdims=True)) * xc, axis=-1) / np.sum(xc * xc)
-
-
-def log_slope(sizes, values, level: float = 0.95, n_boot: int = 1000, seed: int = 0,
-              floor: float = 1e-12, center: str = "mean") -> SlopeFit:
-    """Slope of log(mean_r values[:, r]) against log(sizes); bootstrap over replicas (columns).
-
-    ``values`` is (n_sizes, R) with non-negative entries; NaN columns (diverged replicas) are dropped.
-    Centers below ``floor`` (a measure that reached 0 to solver precision) are raised to it.
-    ``center="median"`` uses the median over replicas instead of the mean, ``"geomean"`` the
-    geometric mean (both robust to rare outliers; the geometric mean also has a stable bootstrap).
-
-    >>> import numpy as np
-    >>> log_slope([1.0, 2.0, 4.0], np.array([[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]])).slope
-    -1.0
-    """
-    sizes = np.asarray(sizes, dtype=float)
-    V = np.asarray(values, dtype=float)
-    V = V[:, np.all(np.isfinite(V), axis=0)]
-    if V.shape[1] < 2:
-        return SlopeFit(float("nan"), (float("nan"), float("nan")), sizes, np.full(sizes.shape, np.nan), level)
-    if center not in ("mean", "median", "geomean"):
-        raise ValueError(f"center must be 'mean', 'median' or 'geomean'; got {center!r}")
-    if center == "geomean":
-        V = np.log(np.maximum(V, floor))
-        reduce = lambda a, axis: np.exp(np.mean(a, axis=axis))  # noqa: E731
-    else:
-        reduce = np.mean if center == "mean" else np.median
-    logx = np.log(sizes)
-    mid = reduce(V, axis=1)
-    slope = float(_ls_slopes(logx, np.log(np.maximum(mid, floor))))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, V.shape[1], size=(int(n_boot), V.shape[1]))
-    boot = reduce(V[:, idx], axis=2).T  # (n_boot, n_sizes)
-    slopes = _ls_slopes(logx, np.log(np.maximum(boot, floor)))
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(slopes, [alpha, 1 - alpha])
-    return SlopeFit(slope, (float(lo), float(hi)), sizes, mid, level)
-
-
-def median_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0):
-    """(median, (low, high)): percentile bootstrap of the median of a 1-D sample.
-
-    >>> m, (lo, hi) = median_ci(np.arange(21.0))
-    >>> m, lo <= 10.0 <= hi
-    (10.0, True)
-    """
-    a = np.asarray(samples, dtype=float).ravel()
-    rng = np.random.default_rng(seed)
-    boot = np.median(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1)
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
-    return float(np.median(a)), (float(lo), float(hi))
-
-
-def geomean_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0, floor: float = 1e-300):
-    """(geometric mean, (low, high)): percentile bootstrap of exp(mean(log samples)).
-
-    >>> g, (lo, hi) = geomean_ci([1.0, 10.0, 100.0])
-    >>> round(g, 6), lo <= g <= hi
-    (10.0, True)
-    """
-    a = np.log(np.maximum(np.asarray(samples, dtype=float).ravel(), floor))
-    a = a[np.isfinite(a)]
-    rng = np.random.default_rng(seed)
-    boot = np.exp(np.mean(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1))
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
-    return float(np.exp(np.mean(a))), (float(lo), float(hi))
-
-
-def binomial_upper(k: int, n: int, level: float = 0.95) -> float:
-    """Exact one-sided (Clopper-Pearson) upper confidence bound of a rate from k successes in n.
-
-    >>> round(binomial_upper(0, 100), 4), round(binomial_upper(100, 100), 4)
-    (0.0295, 1.0)
-    """
-    from scipy.stats import beta
-
-    if k >= n:
-        return 1.0
-    return float(beta.ppf(level, k + 1, n - k))
-
-
-def binomial_lower(k: int, n: int, level: float = 0.95) -> float:
-    """Exact one-sided (Clopper-Pearson) lower confidence bound of a rate.
-
-    >>> binomial_lower(0, 100), round(binomial_lower(100, 100), 4)
-    (0.0, 0.9705)
-    """
-    from scipy.stats import beta
-
-    if k <= 0:
-        return 0.0
-    return float(beta.ppf(1 - level, k, n - k + 1))
-
-
 # ------------------------------------------------------------------------------- schedules
-def diminishing(lr0: float, power: float = 0.75, offset: float = 10.0):
-    """eta_k = lr0 (offset / (k + offset))^power: starts at lr0, sum eta = inf, sum eta^2 < inf for power in (1/2, 1].
-
-    >>> eta = diminishing(0.1, power=1.0, offset=10.0)
-    >>> round(eta(0), 6), round(eta(10), 6)
-    (0.1, 0.05)
-    """
-    return schedules.polynomial(lr0 * offset ** power, b=offset, p=power)
-
-
-def increasing(lr0: float, every: float):
-    """eta_k = lr0 (1 + k / every): the control of the Lyapunov claim (sum eta^2 = inf, eta -/-> 0).
-
-    >>> increasing(0.1, every=10.0)(10)
-    0.2
-    """
-    import sympy
-
-    k = schedules.k_symbol()
-    return schedules.from_function(lambda step: lr0 * (1.0 + step / every),
-                                   formula=sympy.Float(lr0) * (1 + k / sympy.Float(every)))
+from .families.gsgd._common import diminishing, increasing  # noqa: E402,F401  (moved)
 
 
 # --------------------------------------------------------------------------------- methods
-#: The framework's instances used by the claims: name -> (direction name, per-block?).
+#: Old hyphenated names of the old claims -> (``stochopt.METHODS`` name, direction, per block?).
 METHODS = {
-    "heavy-ball": ("identity", False),
-    "signum": ("sign", False),
-    "normalized": ("normalized", True),
-    "clipped": ("clip_norm:0.3", True),
-    "lion": ("sign", False),
+    "heavy-ball": ("heavy_ball", "identity", False),
+    "signum": ("signum", "sign", False),
+    "normalized": ("normalized_sgd", "normalized", True),
+    "clipped": ("clipped_sgd", f"clip_norm:{_common.CLIP_THRESHOLD}", True),
+    "lion": ("lion_singlescale", "sign", False),
 }
-
-# Lion's (beta1, beta2) in the single-timescale experiments; scaling is chosen so that
-# theta2_k = (1 - beta2) scaling eta_k = tau eta_k (uncapped while eta_k tau <= 1 - beta2).
-LION_BETAS = (0.5, 0.9)
+LION_BETAS = _common.LION_BETAS
 
 
 def build_method(method: str, lr, tau: float = None, momentum_lr=None, blocks=None, direction=None):
-    """(optimizer, direction object, tau) for an instance of the framework.
+    """(optimizer, direction object, tau) for an instance of the framework (the old claims' interface;
+    the optimizer comes from ``verify.families.gsgd._common.method_factories``).
 
     ``method`` is a key of ``METHODS``; single timescale theta_k = tau eta_k unless ``momentum_lr``
-    is given (two timescales or a broken coupling). ``direction`` overrides the method's direction
-    (a ``stochopt.directions.Direction``: this is how a planted mistake is injected). Lion is the
-    GSGD paper's single-timescale Lion (``stochopt.lion_singlescale``) with betas ``LION_BETAS``;
-    its Lyapunov function is taken as f + ||m||_1 / tau (the framework's view of Lion as a sign
-    direction on an interpolated momentum: reconstructed).
+    is given. ``direction`` overrides the method's direction (a planted mistake).
 
-    >>> import numpy as np
     >>> opt, d, tau = build_method("signum", diminishing(0.1), tau=2.0)
     >>> opt.name, d.name, tau
     ('gsgd', 'sign', 2.0)
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; accepted: {', '.join(METHODS)}")
-    name, per_block = METHODS[method]
-    direc = _directions.get(direction if direction is not None else name)
-    use_blocks = blocks if (per_block and blocks is not None) else None
+    name, dname, per_block = METHODS[method]
+    use_blocks = blocks if per_block else None
+    if name == "lion_singlescale" and momentum_lr is not None:
+        raise ValueError("lion is run single-timescale only here")
+    theta = momentum_lr if momentum_lr is not None else schedules.coupled(lr, tau, cap=1.0)
+    if direction is None:
+        opt = _common.method_factories((name,), blocks=use_blocks)[name](lr, theta)
+        direc = _directions.get(dname)
+    else:
+        direc = _directions.get(direction)
+        opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direc)
     if use_blocks is not None:
         direc = direc.per_block(use_blocks)
-    if method == "lion" and direction is None:
-        if momentum_lr is not None:
-            raise ValueError("lion is run single-timescale only here")
-        scaling = tau / (1.0 - LION_BETAS[1])
-        opt = stochopt.lion_singlescale(lr=lr, betas=LION_BETAS, scaling=scaling)
-        return opt, direc, float(tau)
-    theta = momentum_lr if momentum_lr is not None else schedules.coupled(lr, tau, cap=1.0)
-    opt = stochopt.gsgd(lr=lr, momentum_lr=theta, direction=direc)
     return opt, direc, (None if tau is None else float(tau))
 
 
@@ -359,51 +206,6 @@ def goldstein_values(problem, X, eps, samples=None, seed=0, alive=None):
 
 
 # --------------------------------------------------------------------- 2. stationarity
-@dataclass
-class StationarityRun:
-    """Goldstein measure and ||m_k|| at geometric checkpoints k (rows), replicas (columns)."""
-
-    method: str
-    problem: str
-    k: np.ndarray
-    goldstein: np.ndarray
-    momentum_norm: np.ndarray
-    eps: float
-    schedule: object = None
-    values: np.ndarray = None
-    diverged: np.ndarray = None
-
-
-def stationarity_run(problem, method: str = "heavy-ball", *, steps: int = 4000, replicas: int = 16, seed: int = 0,
-                     lr0: float = 0.3, power: float = 0.75, offset: float = 10.0, tau: float = 1.0,
-                     constant: bool = False, batch_size: int | None = 8, eps: float = 0.02,
-                     checkpoints: int = 4, samples: int | None = None, x0_radius: float = 0.5,
-                     direction=None) -> StationarityRun:
-    """Minibatch single-timescale run; Goldstein eps-measure (full-batch gradients) and ||m_k||
-    (NaN for replicas that diverged, which ``diverged`` lists)
-    at k = steps / 2^j, j = checkpoints-1, ..., 0. ``constant=True`` keeps eta_k = lr0 (the control).
-
-    >>> import problems
-    >>> p = problems.get("l1-regression", n=20, d=3, seed=0)
-    >>> r = stationarity_run(p, steps=400, replicas=4, checkpoints=3)
-    >>> r.k.tolist(), r.goldstein.shape
-    ([100, 200, 400], (3, 4))
-    """
-    eta = schedules.constant(lr0) if constant else diminishing(lr0, power, offset)
-    opt, direc, tau = build_method(method, eta, tau=tau, blocks=getattr(problem, "blocks", None), direction=direction)
-    every = steps // 2 ** (checkpoints - 1)
-    trace = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=every,
-                         batch_size=batch_size, x0_radius=x0_radius, progress=False)
-    rows = [2 ** j for j in range(checkpoints)]  # record index of k = every * 2^j
-    dead = trace.diverged
-    G = np.array([goldstein_values(problem, trace.x[i], eps, samples=samples, seed=seed * 7919 + j, alive=~dead)
-                  for j, i in enumerate(rows)], dtype=float)
-    M = trace.momentum_norm[rows]
-    M[:, dead] = np.nan
-    return StationarityRun(method, getattr(problem, "name", "?"), trace.k[rows], G, M, float(eps), eta,
-                           trace.value[rows], dead)
-
-
 # ------------------------------------------------------------- 3. convergence of f(x_k)
 @dataclass
 class OscillationRun:
@@ -564,109 +366,6 @@ def tracking_run(problem, *, etas=(0.04, 0.02, 0.01, 0.005), tau: float = 1.0, w
     res = tracking_error(tr, flow, window, starts=starts, momentum=M)
     return TrackingRun(np.asarray(etas, float), np.array(errs), np.median(res.start_times, axis=1), res.error,
                        float(window))
-
-
-# ------------------------------------------------------- 6. random stepsizes and traps
-@dataclass
-class TrapRun:
-    """End states of many replicas on an artifact problem.
-
-    trapped : (R,) bool, the final iterate is in the problem's artifact set (oracle != derivative).
-    clarke : (R,) exact Clarke distance dist(0, df(x_K)) at the end (NaN where unknown).
-    hits : (R,) number of steps whose iterate was exactly an artifact point (the float caveat).
-    """
-
-    problem: str
-    trapped: np.ndarray
-    clarke: np.ndarray
-    hits: np.ndarray
-    final_x: np.ndarray
-    steps: int
-
-
-def trap_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 1000, seed: int = 0,
-             lr0: float = 0.5, power: float = 0.6, offset: float = 1.0, x0=None, x0_radius: float = 0.5,
-             low: float = 0.5, high: float = 1.5, method=None) -> TrapRun:
-    """Plain SGD (or ``method(lr)``) full batch on a one-dimensional artifact problem.
-
-    ``randomized=True``: random x_0 (x0 + uniform on [-x0_radius, x0_radius]) and random stepsizes
-    eta_bar_k zeta_k, zeta_k uniform on [low, high], with eta_bar_k = lr0 (offset/(k+offset))^power;
-    ``randomized=False``: the deterministic start x0 and stepsize lr0 (constant), which the
-    artifact problems are built to trap (x0 = 1, lr = 1/2 lands exactly on 0).
-
-    >>> import problems
-    >>> p = problems.get("artifact-shifted-quadratic")
-    >>> trap_run(p, randomized=False, replicas=3, steps=20).trapped.tolist()
-    [True, True, True]
-    """
-    if randomized:
-        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
-        radius = x0_radius
-    else:
-        lr = schedules.constant(lr0)
-        radius = 0.0
-    opt = stochopt.sgd(lr=lr) if method is None else method(lr)
-    hits = np.zeros(replicas, dtype=np.int64)
-
-    def count(k, state):
-        hits[:] += np.asarray(problem.in_artifact_set(state.x), dtype=np.int64)
-
-    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1,
-                      x0=problem.x0 if x0 is None else x0, x0_radius=radius, callbacks=[count], record_x=False,
-                      progress=False)
-    xf = tr.final_state.x
-    trapped = np.asarray(problem.in_artifact_set(xf), dtype=bool)
-    from .measures import clarke_distance
-
-    if getattr(problem, "has_clarke", False):
-        cl = np.asarray(clarke_distance(problem, xf).value, dtype=float)
-    else:
-        cl = np.full(replicas, np.nan)
-    return TrapRun(problem.name, trapped, cl, hits, xf, steps)
-
-
-def mlp_kink_run(problem, *, randomized: bool, steps: int = 200, replicas: int = 64, seed: int = 0,
-                 lr0: float = 0.05, power: float = 0.6, offset: float = 10.0, x0_radius: float = 0.1,
-                 low: float = 0.5, high: float = 1.5):
-    """Exact kink hits per step of SGD on a ReLU network whose inputs reach the kinks.
-
-    Returns (hits (steps + 1, R): number of hidden pre-activations exactly 0 at each iterate, over
-    the whole data set; final full-batch gradient norms (R,)). Deterministic start (``problem.x0``,
-    zero biases) and constant stepsize versus a random start (x0 + uniform on [-x0_radius,
-    x0_radius]) and random stepsizes.
-
-    >>> import problems
-    >>> p = problems.get("relu-mlp", hidden=(4,), n=16, d_in=2, kink_inputs=True, seed=0)
-    >>> hits, g = mlp_kink_run(p, randomized=True, steps=5, replicas=2)
-    >>> hits.shape, int(hits.sum())
-    ((6, 2), 0)
-    """
-    if randomized:
-        lr = schedules.randomized(diminishing(lr0, power, offset), low=low, high=high, seed=seed)
-        radius = x0_radius
-    else:
-        lr = diminishing(lr0, power, offset)
-        radius = 0.0
-    counts = []
-    opt = stochopt.sgd(lr=lr)
-    x0 = np.broadcast_to(problem.x0, (replicas, problem.dim))
-    counts.append(np.asarray(problem.preactivation_zero_count(x0 if radius == 0 else _perturbed(problem, x0, radius,
-                                                                                                 seed, replicas))))
-    cb = lambda k, state: counts.append(np.asarray(problem.preactivation_zero_count(state.x)))  # noqa: E731
-    tr = stochopt.run(opt, problem, steps=steps, replicas=replicas, seed=seed, record_every=1, x0_radius=radius,
-                      callbacks=[cb], record_x=False, progress=False)
-    g = problem.grad(tr.final_state.x)
-    return np.array(counts), np.sqrt(np.sum(g * g, axis=-1))
-
-
-def _perturbed(problem, x0, radius, seed, replicas):
-    """The random start stochopt.run draws (same stream), to count kink hits at k = 0."""
-    from stochopt import streams
-
-    rids = np.arange(replicas, dtype=np.int64)
-    coords = np.arange(problem.dim, dtype=np.int64)
-    u = streams.uniform(seed, streams.START, rids[:, None], coords[None, :])
-    return x0 + radius * (2.0 * u - 1.0)
 
 
 # ------------------------------------------------------------------------ 8. boundedness

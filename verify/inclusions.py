@@ -10,7 +10,8 @@ N rows of states:
   x' in -dphi(m) - alpha D_f(x),  m' in tau (D_f(x) - m);
 - ``two_timescale_flow(problem, direction, alpha)``: the slow flow
   x' in -conv{s + alpha d : s in dphi(d), d in D_f(x)} (the subgradient flow is its identity case);
-- ``linear_flow(A)``: z' = A z with its closed form (to test the machinery that uses flows).
+- ``linear_flow(A)``: z' = A z with its closed form (to test the machinery that uses flows);
+- ``time_scaled(inclusion, c)``: z' in c F(z), the same solutions on a clock c times as fast.
 
 **The scheme** (``integrate``): explicit steps of length at most h, each cut at the first *event*
 inside it, so that no step straddles a discontinuity of the field:
@@ -39,20 +40,23 @@ inside it, so that no step straddles a discontinuity of the field:
   Then s = the minimal-norm element of dphi(d): ``select(d)`` with the coordinates of d that are 0
   (to the location accuracy) set to 0, for coordinatewise directions (0 is in dphi_i(0) because phi
   has its minimum at 0); x' = -(s + alpha d). Where a switching surface of the sign flow couples
-  coordinates (a non-diagonal Hessian) s_i = 0 is not tangent to it: the solution then leaves the
-  surface by O(h), is brought back by the next located crossing, and stays within O(h) of the
+  coordinates (a non-diagonal Hessian) s_i = 0 is not tangent to it: the solution then drifts O(h)
+  off the surface; a coordinate that was on its surface stays there while within one step's change
+  of 0 (hysteresis), else the sign brings it back, and the solution stays within O(h) of the
   Filippov sliding solution.
 - single-timescale flow: over each step the oracle value g is frozen and taken on the side the
   trajectory enters (evaluated 1e-7 h ahead along the motion); m follows the exact solution of
   m' = tau (g - m) (exponential Euler), x the exact integral of -s(m(u)) for the identity and sign
-  directions (the midpoint rule for other directions), minus alpha g. With alpha = 0, x' does not
+  directions (the midpoint rule for other directions), minus alpha g. On a smooth piece the step is
+  then redone with g taken at the midpoint of that predictor (second order). With alpha = 0, x' does not
   depend on the side of a kink of f, so every kink is crossed transversally and the one-sided value
   is the solution's; m is continuous, so m_i = 0 is crossed transversally wherever g_i != 0, and the
   selection on the surface (the side m enters) is the solution's. With alpha > 0 a sliding mode of
   x along a kink is not resolved (the one-sided value is used: first order).
 - a direction given only by ``select`` (a user's): ``select`` as it is, no switching events.
 
-**Order.** First order in h in general (the frozen oracle over a step, Euler's local error O(h^2)).
+**Order.** First order in h in general (the frozen oracle over a step, Euler's local error O(h^2));
+second order for the single-timescale flow between events.
 Exact to rounding and to the bisection accuracy (1e-9 h) for the subgradient flow of piecewise-linear
 f, the sign slow flow of a separable quadratic, and the single-timescale flow on piecewise-linear f
 with the identity or sign direction. An inclusion's solution need not be unique: a single computed
@@ -83,12 +87,15 @@ __all__ = [
     "single_timescale_flow",
     "two_timescale_flow",
     "segment_min_norm",
+    "time_scaled",
 ]
 
 #: Halvings of the step when a kink is located (to 2^-30, about 1e-9, of the step).
 BISECTIONS = 30
 #: The one-sided oracle is evaluated this fraction of a step ahead along the motion.
 AHEAD = 1e-7
+#: Largest change of the direction s(m) (any coordinate) allowed inside a single-timescale step.
+TURN = 0.05
 #: Directions whose dphi is set-valued on coordinate hyperplanes (switching events are located).
 COORDINATEWISE = ("sign", "srsgd")
 
@@ -141,10 +148,11 @@ def _norm(v):
 
 def _jumps(g0, gm, g1):
     """Rows whose oracle jumps along a step (values at its start, middle and end): a gradient that
-    is continuous along the step has a second difference O(step) smaller than its first."""
+    is continuous along the step has a second difference O(step) smaller than its first. Changes
+    below 1e-8 (relative) are rounding, not kinks."""
     first = _norm(g1 - g0)
     second = _norm(g1 - 2.0 * gm + g0)
-    return (second > 0.5 * first) & (first > 1e-12 * (1.0 + _norm(g0)))
+    return (second > 0.5 * first) & (first > 1e-8 * (1.0 + _norm(g0)))
 
 
 def _grad_fn(problem):
@@ -153,16 +161,16 @@ def _grad_fn(problem):
     return g(problem)
 
 
-def _bisect(grad, path, lo, hi, g_lo, g_hi):
+def _bisect(grad, path, lo, hi, g_lo, g_hi, halvings=BISECTIONS):
     """Locate the jump of the oracle on the path between step lengths lo and hi (per row).
 
     ``path(s)`` maps (k,) step lengths to (k, d) points. A point is on the near side when its
     gradient is closer to ``g_lo`` than to ``g_hi``. Returns (lo, hi, g_lo, g_hi) after
-    ``BISECTIONS`` halvings: gradients on both sides within 2^-30 of the step of the kink.
+    ``halvings`` halvings (default 30): gradients on both sides within 2^-30 of the step of the kink.
     """
     a, b = g_lo.copy(), g_hi.copy()
     lo, hi = lo.copy(), hi.copy()
-    for _ in range(BISECTIONS):
+    for _ in range(halvings):
         mid = 0.5 * (lo + hi)
         gm = np.asarray(grad(path(mid)), dtype=float)
         near = _norm(gm - a) <= _norm(gm - b)
@@ -279,7 +287,7 @@ class _Slow(Inclusion):
         memo = super().start(Z0)
         n, d = Z0.shape
         memo.update(g=np.asarray(self.grad(Z0), dtype=float), at_kink=np.zeros(n, bool), g_lo=np.zeros((n, d)),
-                    g_hi=np.zeros((n, d)), band=np.zeros(n), change=np.zeros((n, d)))
+                    g_hi=np.zeros((n, d)), band=np.zeros(n), change=np.zeros((n, d)), sliding=np.zeros((n, d), bool))
         return memo
 
     def _kink_direction(self, x, rows, memo, exact):
@@ -298,10 +306,14 @@ class _Slow(Inclusion):
                     d[i] = min_norm_point(G).point
         return d
 
-    def _velocity(self, d, change):
+    def _velocity(self, d, change, sliding):
         if self.switching:
+            # on the surface: within rounding, or (hysteresis) within one step's change of 0 for a
+            # coordinate that was on it at the previous step, so that a sliding coordinate which drifts
+            # O(h) off its surface is not cut back every step (no Zeno of tiny steps)
             scale = np.max(np.abs(d), axis=-1, keepdims=True)
-            on = np.abs(d) <= np.maximum(1e-12 * np.maximum(scale, 1.0), 1e-6 * change)
+            band = np.where(sliding, change, 1e-6 * change)
+            on = np.abs(d) <= np.maximum(1e-12 * np.maximum(scale, 1.0), band)
             s = self.direction.select(np.where(on, 0.0, d))
         else:
             on = np.zeros(d.shape, bool)
@@ -347,7 +359,8 @@ class _Slow(Inclusion):
             a = np.flatnonzero(at)
             fresh = memo["band"][rows[a]] > 0          # located to within the band: the exact generators
             d[a] = self._kink_direction(x[a], rows[a], memo, fresh)
-        v, on = self._velocity(d, memo["change"][rows])
+        v, on = self._velocity(d, memo["change"][rows], memo["sliding"][rows])
+        memo["sliding"][rows] = on
         if at.any():
             ra = rows[a]
             _, lam = segment_min_norm(memo["g_lo"][ra], memo["g_hi"][ra])
@@ -387,10 +400,14 @@ class _Slow(Inclusion):
                 if cross.any():
                     with np.errstate(divide="ignore", invalid="ignore"):
                         frac = np.where(cross, gf / (gf - g_end), np.inf).min(axis=1)
-                    hit = np.isfinite(frac)
+                    # a crossing within 1e-6 of the step is the surface itself (the secant's residual where
+                    # the gradient is not affine along the step): no cut, the next step finds it on the surface
+                    hit = np.isfinite(frac) & (frac > 1e-6)
                     stepf[hit] = np.clip(frac[hit], 0.0, 1.0) * dtf[hit]
                     memo["switches"][rows[free[hit]]] += 1
-            memo["change"][rows[free]] = np.abs(g_end - gf)
+            # the change of d over a step, remembered from the last step in which the coordinate was driven
+            # (s_i = +-1): the hysteresis band of a coordinate on its surface
+            memo["change"][rows[free]] = np.where(on[free], memo["change"][rows[free]], np.abs(g_end - gf))
             x_new[free] = xf + stepf[:, None] * vf
             step[free] = stepf
             recompute = free[(stepf < dtf) & ~kink]
@@ -411,23 +428,20 @@ class _SingleTimescale(Inclusion):
     selection = ("oracle value on the side the trajectory enters, frozen over a step; m exact given it; "
                  "s(m) on the side m enters at m_i = 0")
 
-    def __init__(self, problem, direction, tau, alpha, locate_kinks):
+    def __init__(self, problem, direction, tau, alpha, kink_accuracy):
         self.direction = direction
         self.grad = _grad_fn(problem)
         self.tau, self.alpha = float(tau), float(alpha)
         if not self.tau > 0 or not self.alpha >= 0:
             raise ValueError(f"tau must be > 0 and alpha >= 0; got tau={tau}, alpha={alpha}")
         self.switching = direction.name in COORDINATEWISE
-        self.locate_kinks = bool(locate_kinks)
+        self.locate_kinks = kink_accuracy is not None
+        if self.locate_kinks and not 0 < kink_accuracy < 1:
+            raise ValueError(f"kink_accuracy must be in (0, 1) (a fraction of the step) or None; got {kink_accuracy}")
+        self.halvings = int(np.ceil(-np.log2(kink_accuracy))) if self.locate_kinks else 0
         d = _problem_dim(problem)
         super().__init__(2 * d, d)
         self.name = f"single-timescale flow[{direction.name}, tau={self.tau:g}, alpha={self.alpha:g}]"
-
-    def start(self, Z0):
-        memo = super().start(Z0)
-        memo.update(g=None, fresh=np.ones(Z0.shape[0], bool))
-        memo["g"] = np.zeros((Z0.shape[0], self.x_dim))
-        return memo
 
     def _path(self, x, m, g, s):
         """(x(s), m(s)) for step lengths s (k,) with the oracle value g frozen."""
@@ -440,54 +454,112 @@ class _SingleTimescale(Inclusion):
             integral = s[:, None] * self.direction.select(half)
         return x - integral - self.alpha * s[:, None] * g, m_s
 
+    def _switch(self, m, g, dt):
+        """Step lengths cut at the first zero of a coordinate of m(s) (exact given g), which rows
+        were cut, and at which coordinate."""
+        if not self.switching:
+            return dt.copy(), np.zeros(dt.shape, bool), np.zeros(dt.shape, np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_cross = np.where(m * g < 0, np.log1p(-m / g) / self.tau, np.inf)
+        t_cross = np.where(t_cross > 0, t_cross, np.inf)
+        first = np.argmin(t_cross, axis=1)
+        t_first = t_cross[np.arange(len(m)), first]
+        cut = t_first < dt
+        return np.where(cut, t_first, dt), cut, first
+
+    def _resolve(self, m, g, step):
+        """Halve steps over which s(m(u)) changes by more than ``TURN`` (between a quarter and
+        three quarters of the step), e.g. where a block of m passes close to 0 and the normalized
+        direction turns round; a genuine jump (a one-coordinate block crossing 0) is straddled
+        after 30 halvings, within 1e-9 of the step."""
+        for _ in range(BISECTIONS):
+            a = self.direction.select(self._path(np.zeros_like(m), m, g, 0.25 * step)[1])
+            b = self.direction.select(self._path(np.zeros_like(m), m, g, 0.75 * step)[1])
+            turn = np.max(np.abs(a - b), axis=1) > TURN
+            if not turn.any():
+                break
+            step = np.where(turn, 0.5 * step, step)
+        return step
+
     def advance(self, z, dt, rows, memo):
         d = self.x_dim
         x, m = z[:, :d], z[:, d:]
-        g = memo["g"][rows]
-        fresh = memo["fresh"][rows]
-        if fresh.any():  # one-sided oracle: a point just ahead along the motion
-            ahead = x[fresh] - AHEAD * dt[fresh, None] * (self.direction.select(m[fresh]) + self.alpha * g[fresh])
-            g[fresh] = np.asarray(self.grad(ahead), dtype=float)
-        step = dt.copy()
-        which = None
-        if self.switching:
+        # one-sided oracle: at a point just ahead along the motion (the side the trajectory enters)
+        ahead = x - AHEAD * dt[:, None] * self.direction.select(m)
+        g = np.asarray(self.grad(ahead), dtype=float)
+        if self.switching:  # a zero of m_i within 1e-6 of the step: m_i is on the surface
             with np.errstate(divide="ignore", invalid="ignore"):
-                t_cross = np.where((m * g < 0), np.log1p(-m / g) / self.tau, np.inf)
-            t_cross = np.where(t_cross > 0, t_cross, np.inf)
-            first = np.argmin(t_cross, axis=1)
-            t_first = t_cross[np.arange(len(rows)), first]
-            which = t_first < dt
-            step = np.where(which, t_first, dt)
-        next_fresh = np.zeros(len(rows), bool)
-        if self.locate_kinks:
-            x_mid, _ = self._path(x, m, g, 0.5 * step)
-            x_end, _ = self._path(x, m, g, step)
-            g_mid = np.asarray(self.grad(x_mid), dtype=float)
-            g_end = np.asarray(self.grad(x_end), dtype=float)
+                now = (m * g < 0) & (np.log1p(-m / g) < 1e-6 * self.tau * dt[:, None])
+            m = np.where(now, 0.0, m)
+        step, cut, first = self._switch(m, g, dt)
+        step = self._resolve(m, g, step)
+        if not self.locate_kinks:
+            x_new, m_new = self._path(x, m, g, step)
+        else:
+            g_mid = np.asarray(self.grad(self._path(x, m, g, 0.5 * step)[0]), dtype=float)
+            g_end = np.asarray(self.grad(self._path(x, m, g, step)[0]), dtype=float)
             kink = _jumps(g, g_mid, g_end)
-            next_g = g_end
+            # on a smooth piece the oracle at the predictor's midpoint makes the step second order
+            g_bar = np.where(kink[:, None], g, g_mid)
+            step2, cut2, first2 = self._switch(m, g_bar, dt)
+            cut = ~kink & cut2 & (step2 <= step)
+            first = first2
+            step = np.where(kink, step, np.minimum(step, step2))
             if kink.any():
                 k = np.flatnonzero(kink)
                 xk, mk, gk = x[k], m[k], g[k]
-                lo, _, g_lo, _ = _bisect(self.grad, lambda s: self._path(xk, mk, gk, s)[0], np.zeros(k.size), step[k],
-                                         g[k], g_end[k])
-                step[k] = lo
+                lo, _, _, g_hi = _bisect(self.grad, lambda s: self._path(xk, mk, gk, s)[0], np.zeros(k.size),
+                                         step[k], g[k], g_end[k], self.halvings)
+                # a kink within the location accuracy of the start: take the step on its far side
+                at_start = lo <= 0
+                step[k[~at_start]] = lo[~at_start]
+                g_bar[k[at_start]] = g_hi[at_start]
                 memo["kinks"][rows[k]] += 1
-                next_fresh[k] = True
-                if which is not None:
-                    which[k] = False
-        else:
-            next_fresh[:] = True
-            next_g = g
-        x_new, m_new = self._path(x, m, g, step)
-        if which is not None and which.any():
-            w = np.flatnonzero(which)
+            x_new, m_new = self._path(x, m, g_bar, step)
+        if cut.any():
+            w = np.flatnonzero(cut)
             m_new[w, first[w]] = 0.0
             memo["switches"][rows[w]] += 1
-            next_fresh[w] = True
-        memo["g"][rows] = next_g
-        memo["fresh"][rows] = next_fresh
         return np.concatenate([x_new, m_new], axis=1), step
+
+
+class _TimeScaled(Inclusion):
+    """z' in c F(z): the same solutions on a clock running c times as fast (z_c(t) = z(c t))."""
+
+    def __init__(self, inclusion, factor):
+        factor = float(factor)
+        if not factor > 0:
+            raise ValueError(f"factor must be > 0; got {factor}")
+        super().__init__(inclusion.dim, inclusion.x_dim)
+        self.inner, self.factor = inclusion, factor
+        self.has_momentum, self.smooth, self.selection = inclusion.has_momentum, inclusion.smooth, inclusion.selection
+        self.name = f"{inclusion.name} on a clock x{factor:g}"
+
+    def start(self, Z0):
+        return self.inner.start(Z0)
+
+    def advance(self, z, dt, rows, memo):
+        z_new, taken = self.inner.advance(z, self.factor * dt, rows, memo)
+        return z_new, taken / self.factor
+
+    def field(self, z):
+        return self.factor * self.inner.field(z)
+
+
+def time_scaled(inclusion: Inclusion, factor: float) -> Inclusion:
+    """z' in factor F(z): the inclusion on a clock running ``factor`` times as fast.
+
+    Its solution from z0 at time t is the original solution at time factor t (a wrong clock, for
+    controls: iterates compared with it do not track it however small the step).
+
+    >>> import numpy as np
+    >>> class Abs:
+    ...     dim = 1
+    ...     def grad(self, x): return np.sign(x)
+    >>> integrate(time_scaled(subgradient_flow(Abs()), 2.0), [1.0], [0.25]).z.round(9).ravel().tolist()
+    [0.5]
+    """
+    return _TimeScaled(inclusion, factor)
 
 
 def subgradient_flow(problem) -> Inclusion:
@@ -523,10 +595,12 @@ def two_timescale_flow(problem, direction="sign", alpha: float = 0.0, blocks=Non
 
 
 def single_timescale_flow(problem, direction="identity", tau: float = 1.0, alpha: float = 0.0, blocks=None,
-                          locate_kinks: bool = True) -> Inclusion:
+                          kink_accuracy: float | None = 1e-9) -> Inclusion:
     """x' in -dphi(m) - alpha D_f(x), m' in tau (D_f(x) - m); state z = (x, m) of length 2d.
 
-    ``locate_kinks=False`` skips the location of kinks of f (faster; an O(h) error per crossing).
+    ``kink_accuracy``: kinks of f are located to this fraction of the step (bisection); ``None``
+    skips their location (faster; an O(h) error per crossing). A coarser accuracy than the default
+    keeps the scheme's order as long as accuracy * h stays below its local error (accuracy <= h).
 
     >>> import numpy as np
     >>> class Q:
@@ -537,7 +611,7 @@ def single_timescale_flow(problem, direction="identity", tau: float = 1.0, alpha
     >>> bool(np.allclose(sol.z[-1], exact, atol=1e-3))
     True
     """
-    return _SingleTimescale(problem, _direction(direction, blocks), tau, alpha, locate_kinks)
+    return _SingleTimescale(problem, _direction(direction, blocks), tau, alpha, kink_accuracy)
 
 
 # ---------------------------------------------------------------------------- integrator
@@ -554,6 +628,8 @@ def march(inclusion: Inclusion, Z0, targets, h: float):
     memo = inclusion.start(Z)
     memo["steps"] = np.zeros(N, np.int64)
     snap = 1e-12 * np.maximum(1.0, np.abs(targets[:, -1]))
+    # events cut steps, but a row that needs 50 times the plain number of steps is stalled: refuse
+    budget = 50 * (np.ceil(np.max(targets, axis=1) / h) + 20)
     active = np.arange(N)
     while active.size:
         while True:  # record every row that sits at its next target(s)
@@ -575,6 +651,9 @@ def march(inclusion: Inclusion, Z0, targets, h: float):
         t[active] += taken
         t[active] = np.where(np.abs(nxt - t[active]) <= snap[active], nxt, t[active])
         memo["steps"][active] += 1
+        if np.any(memo["steps"][active] > budget[active]):
+            raise RuntimeError(f"{inclusion.name}: the event-driven integrator stalled (more than 50 times the "
+                               f"plain number of steps of length h = {h:g}); rows {active[memo['steps'][active] > budget[active]]}")
     return out, memo
 
 

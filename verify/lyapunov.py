@@ -1,5 +1,6 @@
 """Lyapunov helpers: a function of the state evaluated along a trace, its increments, the
-summed positive part, and the fraction of the total decrease that the increases amount to.
+summed positive part, the fraction of the total decrease that the increases amount to, and the
+largest rise above the running minimum (a statistic that needs no sampling grid).
 
 For the single-timescale framework (spec 1.5) the Lyapunov function is
 H(x, m) = f(x) + phi(m) / tau; ``framework_lyapunov`` builds it. A discrete trajectory that tracks
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["increments", "positive_part_sum", "LyapunovSummary", "decrease_summary", "values_along",
-           "framework_lyapunov"]
+__all__ = ["increments", "positive_part_sum", "LyapunovSummary", "decrease_summary", "largest_rise",
+           "relative_rise", "values_along", "framework_lyapunov"]
 
 
 def increments(values, axis: int = 0) -> np.ndarray:
@@ -71,6 +72,36 @@ def decrease_summary(values, burn_in: int = 0, axis: int = 0) -> LyapunovSummary
     if np.ndim(frac) == 0:
         pos, total, frac = float(pos), float(total), float(frac)
     return LyapunovSummary(inc, pos, total, frac, int(burn_in))
+
+
+def largest_rise(values, axis: int = 0) -> np.ndarray:
+    """max_j (H_j - min_{i <= j} H_i): the largest increase of H above its running minimum.
+
+    It needs no sampling grid: H is read at every value given (every step of a run), and on any
+    coarser grid (a subsequence) the largest rise can only be smaller (the running minimum over a
+    subsequence is larger, the maximum over fewer terms smaller). A verdict "the rise is small"
+    taken at every step therefore holds on every coarser grid. ``values``: (n,) or (n, R).
+
+    >>> largest_rise([5.0, 3.0, 3.5, 1.0, 1.2, 0.0]).tolist()
+    0.5
+    >>> largest_rise([5.0, 3.0, 3.5, 1.0, 1.2, 0.0][::2]).tolist()      # every other value: smaller
+    0.0
+    """
+    v = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    return np.max(v - np.minimum.accumulate(v, axis=0), axis=0)
+
+
+def relative_rise(values, axis: int = 0) -> np.ndarray:
+    """``largest_rise`` over the total decrease H_0 - min_j H_j (inf where H never went below H_0).
+
+    >>> relative_rise(np.array([[4.0, 1.0], [2.0, 2.0], [3.0, 3.0], [0.0, 4.0]])).tolist()
+    [0.25, inf]
+    """
+    v = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    rise = largest_rise(v)
+    total = v[0] - np.min(v, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, rise / np.where(total > 0, total, 1.0), np.inf)
 
 
 def values_along(fn, trace, momentum=None) -> np.ndarray:

@@ -414,8 +414,8 @@ class ClarkeResult:
     norm: str = "l2"
 
 
-def _generators(problem, x):
-    out = problem.clarke(x)
+def _generators(problem, x, eps=None):
+    out = problem.clarke(x) if eps is None else problem.clarke(x, tol=eps)
     out = getattr(out, "generators", out)
     G = np.asarray(out, dtype=float)
     if G.ndim == 1:
@@ -428,32 +428,49 @@ def _generators(problem, x):
     return G
 
 
-def clarke_distance(problem, x, tol: float = DEFAULT_TOL) -> ClarkeResult:
+def clarke_distance(problem, x, tol: float = DEFAULT_TOL, eps: float | None = None) -> ClarkeResult:
     """dist(0, conv{generators}) with the generators from ``problem.clarke(x)``.
 
     This is the exact Clarke stationarity measure for problems that know their active pieces;
-    x may be (d,) or (R, d) (one clarke call per replica).
+    x may be (d,) or (R, d) (one clarke call per replica; a row that is not finite, e.g. a diverged
+    replica, gives NaN). With ``eps`` the generators are those of every piece active within
+    ``eps`` (``problem.clarke(x, tol=eps)``, relative to max(1, |f(x)|)): the epsilon-active Clarke
+    measure dist(0, conv{grad f_j(x) : f_j(x) >= f(x) - eps}), which goes to 0 along iterates
+    converging to a Clarke-stationary point when eps shrinks no faster than the pieces' gaps there.
 
     >>> import numpy as np
     >>> class MaxAffine:                              # f(x) = max(x_1, -x_1) + x_2
-    ...     def clarke(self, x):
+    ...     def clarke(self, x, tol=1e-9):
     ...         g = [[1.0, 1.0], [-1.0, 1.0]]
-    ...         return np.array(g if x[0] == 0 else [g[0] if x[0] > 0 else g[1]])
+    ...         return np.array(g if abs(x[0]) <= tol else [g[0] if x[0] > 0 else g[1]])
     >>> float(clarke_distance(MaxAffine(), np.zeros(2)).value)
+    1.0
+    >>> float(clarke_distance(MaxAffine(), np.array([0.01, 0.0])).value)              # one active piece
+    1.4142135623730951
+    >>> float(clarke_distance(MaxAffine(), np.array([0.01, 0.0]), eps=0.1).value)     # both within 0.1
     1.0
     """
     if not hasattr(problem, "clarke"):
         raise TypeError(f"{type(problem).__name__} has no clarke(x): the exact Clarke distance is unknown; use goldstein")
+    if eps is not None and not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a finite activity tolerance >= 0; got {eps}")
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
-        G = _generators(problem, x)
+        G = _generators(problem, x, eps)
         r = min_norm_point(G, tol=tol)
         return ClarkeResult(r.norm, r.point, r.certified, [G], [r.weights])
     if x.ndim != 2:
         raise ValueError(f"x must have shape (d,) or (R, d); got {x.shape}")
     vals, pts, certs, gens, ws = [], [], [], [], []
     for row in x:
-        G = _generators(problem, row)
+        if not np.all(np.isfinite(row)):
+            vals.append(np.nan)
+            pts.append(np.full(x.shape[1], np.nan))
+            certs.append(False)
+            gens.append(np.empty((0, x.shape[1])))
+            ws.append(np.empty(0))
+            continue
+        G = _generators(problem, row, eps)
         r = min_norm_point(G, tol=tol)
         vals.append(r.norm)
         pts.append(r.point)

@@ -2,7 +2,12 @@
 
 - ``fit_exponent(sizes, values)``: least-squares slope of log(value) against log(size), with a
   bootstrap confidence interval over seeds (the columns of ``values``).
-- ``standard_error``, ``mean_ci``, ``bootstrap``: Monte Carlo standard errors and intervals.
+- ``log_slope(sizes, values)``: slope of log(center over replicas) against log(size), with a
+  bootstrap interval over replicas (robust to replicas whose value is exactly 0, unlike a fit of
+  per-replica logarithms).
+- ``standard_error``, ``mean_ci``, ``bootstrap``, ``median_ci``, ``geomean_ci``: Monte Carlo
+  standard errors and intervals.
+- ``binomial_upper``, ``binomial_lower``, ``binomial_ci``: exact (Clopper-Pearson) bounds of a rate.
 
 Every result is a small record with named fields (``statistic``, ``ci``), as in scipy.stats.
 
@@ -20,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["ExponentFit", "fit_exponent", "standard_error", "MeanCI", "mean_ci", "BootstrapResult", "bootstrap"]
+__all__ = ["ExponentFit", "fit_exponent", "standard_error", "MeanCI", "mean_ci", "BootstrapResult", "bootstrap",
+           "SlopeFit", "log_slope", "median_ci", "geomean_ci", "binomial_upper", "binomial_lower", "binomial_ci"]
 
 
 @dataclass
@@ -175,3 +181,126 @@ def bootstrap(samples, statistic=np.mean, level: float = 0.95, n_boot: int = 200
     lo, hi = np.quantile(boot, [alpha, 1 - alpha])
     return BootstrapResult(float(statistic(a)), (float(lo), float(hi)), float(boot.std(ddof=1)), float(level),
                            int(n_boot))
+
+
+# ------------------------------------------------------------ slopes over replicas, rates
+@dataclass
+class SlopeFit:
+    """Least-squares slope of log(center) against log(size) with a bootstrap interval.
+
+    center : (n_sizes,) center (mean, median or geometric mean) over replicas at each size.
+    """
+
+    slope: float
+    ci: tuple
+    sizes: np.ndarray
+    center: np.ndarray
+    level: float = 0.95
+
+    @property
+    def statistic(self) -> float:
+        return self.slope
+
+
+def log_slope(sizes, values, level: float = 0.95, n_boot: int = 1000, seed: int = 0,
+              floor: float = 1e-12, center: str = "mean") -> SlopeFit:
+    """Slope of log(center_r values[:, r]) against log(sizes); bootstrap over replicas (columns).
+
+    ``values`` is (n_sizes, R) with non-negative entries; NaN columns (diverged replicas) are dropped.
+    Centers below ``floor`` (a measure that reached 0 to solver precision) are raised to it.
+    ``center="median"`` uses the median over replicas instead of the mean, ``"geomean"`` the
+    geometric mean (both robust to rare outliers; the geometric mean also has a stable bootstrap).
+
+    >>> import numpy as np
+    >>> log_slope([1.0, 2.0, 4.0], np.array([[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]])).slope
+    -1.0
+    """
+    if center not in ("mean", "median", "geomean"):
+        raise ValueError(f"center must be 'mean', 'median' or 'geomean'; got {center!r}")
+    sizes = np.asarray(sizes, dtype=float)
+    V = np.asarray(values, dtype=float)
+    V = V[:, np.all(np.isfinite(V), axis=0)]
+    if V.shape[1] < 2:
+        return SlopeFit(float("nan"), (float("nan"), float("nan")), sizes, np.full(sizes.shape, np.nan), level)
+    if center == "geomean":
+        V = np.log(np.maximum(V, floor))
+        reduce = lambda a, axis: np.exp(np.mean(a, axis=axis))  # noqa: E731
+    else:
+        reduce = np.mean if center == "mean" else np.median
+    logx = np.log(sizes)
+    mid = reduce(V, axis=1)
+    slope = float(_slopes(logx, np.log(np.maximum(mid, floor))[:, None])[0])
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, V.shape[1], size=(int(n_boot), V.shape[1]))
+    boot = reduce(V[:, idx], axis=2)  # (n_sizes, n_boot)
+    slopes = _slopes(logx, np.log(np.maximum(boot, floor)))
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(slopes, [alpha, 1 - alpha])
+    return SlopeFit(slope, (float(lo), float(hi)), sizes, mid, level)
+
+
+def median_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0):
+    """(median, (low, high)): percentile bootstrap of the median of a 1-D sample.
+
+    >>> m, (lo, hi) = median_ci(np.arange(21.0))
+    >>> m, lo <= 10.0 <= hi
+    (10.0, True)
+    """
+    a = np.asarray(samples, dtype=float).ravel()
+    rng = np.random.default_rng(seed)
+    boot = np.median(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+    return float(np.median(a)), (float(lo), float(hi))
+
+
+def geomean_ci(samples, level: float = 0.95, n_boot: int = 1000, seed: int = 0, floor: float = 1e-300):
+    """(geometric mean, (low, high)): percentile bootstrap of exp(mean(log samples)).
+
+    >>> g, (lo, hi) = geomean_ci([1.0, 10.0, 100.0])
+    >>> round(g, 6), lo <= g <= hi
+    (10.0, True)
+    """
+    a = np.log(np.maximum(np.asarray(samples, dtype=float).ravel(), floor))
+    a = a[np.isfinite(a)]
+    rng = np.random.default_rng(seed)
+    boot = np.exp(np.mean(a[rng.integers(0, a.size, size=(int(n_boot), a.size))], axis=1))
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(boot, [alpha, 1 - alpha])
+    return float(np.exp(np.mean(a))), (float(lo), float(hi))
+
+
+def binomial_upper(k: int, n: int, level: float = 0.95) -> float:
+    """Exact one-sided (Clopper-Pearson) upper confidence bound of a rate from k successes in n.
+
+    >>> round(binomial_upper(0, 100), 4), round(binomial_upper(100, 100), 4)
+    (0.0295, 1.0)
+    """
+    if k >= n:
+        return 1.0
+    return float(_st.beta.ppf(level, k + 1, n - k))
+
+
+def binomial_lower(k: int, n: int, level: float = 0.95) -> float:
+    """Exact one-sided (Clopper-Pearson) lower confidence bound of a rate.
+
+    >>> binomial_lower(0, 100), round(binomial_lower(100, 100), 4)
+    (0.0, 0.9705)
+    """
+    if k <= 0:
+        return 0.0
+    return float(_st.beta.ppf(1 - level, k, n - k + 1))
+
+
+def binomial_ci(k: int, n: int, level: float = 0.95) -> tuple:
+    """Exact two-sided (Clopper-Pearson) interval of a rate from k successes in n trials.
+
+    >>> lo, hi = binomial_ci(0, 60)
+    >>> lo, round(hi, 4)
+    (0.0, 0.0596)
+    """
+    k, n = int(k), int(n)
+    if n < 1 or not 0 <= k <= n:
+        raise ValueError(f"binomial_ci needs 0 <= k <= n and n >= 1; got k = {k}, n = {n}")
+    tail = (1 + level) / 2
+    return binomial_lower(k, n, tail), binomial_upper(k, n, tail)

@@ -8,6 +8,8 @@ single- and two-timescale flows, the event-driven scheme and its selection). Her
   with the trace's ODE time sum eta (per replica) as the clock. A single reference solution of an
   inclusion whose solutions are not unique bounds the distance of the iterates to the solution set
   from above, not the distance itself.
+- ``common_start_error(trace, flow, z0, window)``: D_T from the start for groups of replicas that
+  share their starts (one group per constant step size: D_T against the step from one integration);
 - ``MomentumRecorder``: records the momentum buffer (single-timescale flows start from (x, m));
 - ``momentum_error``: the fast-variable error ||m - grad f(x)|| of two-timescale runs.
 
@@ -31,7 +33,7 @@ import numpy as np
 
 from .inclusions import Inclusion, march
 
-__all__ = ["TrackingResult", "tracking_error", "MomentumRecorder", "momentum_error"]
+__all__ = ["TrackingResult", "tracking_error", "common_start_error", "MomentumRecorder", "momentum_error"]
 
 
 def _grad_fn(problem):
@@ -153,6 +155,59 @@ def tracking_error(trace, flow: Inclusion, window: float, starts=None, momentum=
         dist = np.sqrt(np.sum((flow.x_part(Z) - obs[good]) ** 2, axis=-1))
         err[good] = np.max(np.where(valid[good], dist, 0.0), axis=1)
     return TrackingResult(starts, time[starts], err.reshape(S, R), T, h, flow.name)
+
+
+def common_start_error(trace, flow: Inclusion, z0, window: float, h: float | None = None) -> np.ndarray:
+    """D_T from the start, for groups of replicas that share their starting states.
+
+    The trace's replicas are G groups of R (group-major: replica g R + r started at z0[r]), e.g. one
+    group per constant step size. The flow is integrated once per start, to every recorded time of
+    every group within the window (each replica's own ODE clock ``trace.time``); returns (G, R):
+    max over recorded times t <= T of ||x(t) - z_r(t)|| (NaN for a diverged replica).
+
+    >>> import numpy as np, stochopt
+    >>> from verify.inclusions import two_timescale_flow
+    >>> class Q:
+    ...     n_samples, dim, x0 = 1, 1, np.ones(1)
+    ...     def value(self, x): return 0.5 * np.sum(x * x, axis=-1)
+    ...     def oracle(self, x, idx): return x.copy()
+    ...     def grad(self, x): return x.copy()
+    >>> opt = stochopt.sgd(lr=np.array([0.02, 0.01]))              # two groups of one replica
+    >>> tr = stochopt.run(opt, Q(), steps=100, replicas=2, record_every=1)
+    >>> D = common_start_error(tr, two_timescale_flow(Q(), "identity"), np.ones((1, 1)), window=1.0)
+    >>> D.shape, bool(D[0, 0] > D[1, 0])                             # Euler's bias halves with the step
+    ((2, 1), True)
+    """
+    if trace.x is None:
+        raise ValueError("the trace has no iterates: run with record_x=True")
+    X = np.asarray(trace.x, dtype=float)
+    time = np.asarray(trace.time, dtype=float)
+    z0 = np.atleast_2d(np.asarray(z0, dtype=float))
+    n_rec, GR, d = X.shape
+    R = z0.shape[0]
+    if GR % R or z0.shape[1] != flow.dim or flow.x_dim != d:
+        raise ValueError(f"the trace's {GR} replicas must be groups of the {R} starts z0 (R, {flow.dim}) of a flow "
+                         f"whose x has dimension {d}")
+    T = float(window)
+    if not T > 0 or np.any(time[-1] < T * (1 - 1e-12)):
+        raise ValueError(f"window must be > 0 and covered by every replica's ODE time; got {window}")
+    G = GR // R
+    inside = time <= T * (1 + 1e-12)
+    times = [np.unique(np.concatenate([time[inside[:, g * R + r], g * R + r] for g in range(G)])) for r in range(R)]
+    J = max(t.size for t in times)
+    targets = np.stack([np.concatenate([t, np.full(J - t.size, t[-1])]) for t in times])
+    if h is None:
+        steps = np.diff(time, axis=0)
+        h = min(T / 4000.0, steps[steps > 0].min() / 20.0)
+    Z, _ = march(flow, z0, targets, float(h))
+    D = np.full((G, R), np.nan)
+    for g in range(G):
+        for r in range(R):
+            c = g * R + r
+            k = np.flatnonzero(inside[:, c])
+            j = np.searchsorted(targets[r], time[k, c] - 1e-12 * max(T, 1.0))
+            D[g, r] = np.max(np.sqrt(np.sum((X[k, c] - flow.x_part(Z[r, j])) ** 2, axis=-1)))
+    return D
 
 
 class MomentumRecorder:
