@@ -88,15 +88,15 @@ def test_list_problems_and_run(tmp_path, capsys):
 
 def test_verify_exit_status_is_1_when_a_control_passes_or_a_check_fails(tmp_path, capsys):
     from verify import registry
-    from verify.registry import claim, decide
+    from verify.registry import Claim, decide
 
-    @claim(id="zzcli.useless", statement="Always true.", source="test", control="Nothing is broken.")
-    def useless(mode, seed, control=False):
-        return decide(0.0, 1.0)  # the control passes too: the claim proves nothing
+    def one_part(cid, fn):
+        obj = Claim(cid, statement="s", source="test")
+        main = obj.part("main", statistic="a number; lower is good; threshold 1")(lambda ctx: fn(False))
+        main.control(breaks="nothing")(lambda ctx: fn(True))
 
-    @claim(id="zzcli.wrong", statement="Never true.", source="test", control="Broken.")
-    def wrong(mode, seed, control=False):
-        return decide(2.0, 1.0)  # the check fails
+    one_part("zzcli.useless", lambda control: decide(0.0, 1.0))  # the control passes too: the claim proves nothing
+    one_part("zzcli.wrong", lambda control: decide(2.0, 1.0))  # the check fails
 
     try:
         for cid in ("zzcli.useless", "zzcli.wrong"):

@@ -14,7 +14,21 @@ ROWS = all_rows()
 
 def test_the_table_is_large_and_ids_are_unique():
     ids = [r.id for r in ROWS]
+    assert len(ids) >= 30, f"the table has {len(ids)} rows; the trust issue asks for at least 30"
     assert len(ids) == len(set(ids)), "duplicate planted-mistake ids"
+
+
+def test_every_claim_catches_a_planted_mistake_or_says_why_none_reaches_it():
+    caught = {r.claim_id for r in ROWS}
+    silent = [c.id for c in verify.claims() if c.id not in caught and c.id not in no_planted()]
+    assert not silent, f"claims that catch no planted mistake and give no reason (NO_PLANTED): {silent}"
+
+
+def test_every_named_catcher_exists():
+    for row in ROWS:
+        if row.claim_id is not None:
+            claim = verify.get_claim(row.claim_id)
+            assert row.part is None or row.part in [p.name for p in claim.parts], (row.id, row.part)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])

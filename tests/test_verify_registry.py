@@ -7,7 +7,7 @@ import pytest
 
 import verify
 from verify import registry
-from verify.registry import Verdict, claim, decide
+from verify.registry import Claim, Verdict, decide
 
 
 def test_decide_sides():
@@ -27,25 +27,24 @@ def test_decide_sides():
 
 
 @pytest.fixture
-def temporary_claims():
+def one_part_claim():
+    """Register a throw-away claim with one part "main" whose check and control are ``fn(control)``."""
     added = []
 
-    def register(**kw):
-        def wrap(fn):
-            obj = claim(**kw)(fn)
-            added.append(obj.id)
-            return obj
-        return wrap
+    def register(cid, fn, breaks="nothing (a useless control)"):
+        obj = Claim(cid, statement="s", source="test")
+        main = obj.part("main", statistic="a number; lower is good; threshold 1")(lambda ctx: fn(False))
+        main.control(breaks=breaks)(lambda ctx: fn(True))
+        added.append(cid)
+        return obj
 
     yield register
     for cid in added:
-        registry._REGISTRY.pop(cid, None)
+        registry.unregister(cid)
 
 
-def test_useless_claim_is_flagged(temporary_claims):
-    @temporary_claims(id="zzmeta.useless", statement="Always true.", source="test", control="Nothing is broken.")
-    def useless(mode, seed, control=False):
-        return decide(0.0, 1.0)  # passes whatever the control flag says
+def test_useless_claim_is_flagged(one_part_claim):
+    useless = one_part_claim("zzmeta.useless", lambda control: decide(0.0, 1.0))  # passes whatever is broken
 
     assert useless.family == "zzmeta"
     res = verify.run_claims("zzmeta", progress=False)
@@ -57,13 +56,13 @@ def test_useless_claim_is_flagged(temporary_claims):
     assert part.check.seeds == [0] and part.check.mode == "quick" and part.check.elapsed >= 0
 
 
-def test_raising_claim_is_an_error(temporary_claims, tmp_path):
-    @temporary_claims(id="zzmeta.raises", statement="Broken.", source="test", control="-")
-    def raises(mode, seed, control=False):
+def test_raising_claim_is_an_error(one_part_claim, tmp_path):
+    def raises(control):
         if not control:
             raise RuntimeError("boom")
         return Verdict("fail", statistic=1.0, threshold=0.0)
 
+    one_part_claim("zzmeta.raises", raises, breaks="-")
     res = verify.run_claims(["zzmeta.raises"], report_dir=tmp_path, progress=False)
     assert res[0].parts[0].check.status == "error" and "boom" in res[0].parts[0].check.details["error"]
     doc = json.loads((tmp_path / "results.json").read_text())
@@ -71,15 +70,17 @@ def test_raising_claim_is_an_error(temporary_claims, tmp_path):
     assert "CHECK RAISED AN ERROR" in (tmp_path / "report.md").read_text()
 
 
-def test_duplicate_id_and_missing_control(temporary_claims):
-    @temporary_claims(id="zzmeta.once", statement="s", source="s", control="c")
-    def once(mode, seed, control=False):
-        return decide(0, 1)
-
+def test_duplicate_id_and_missing_control(one_part_claim):
+    one_part_claim("zzmeta.once", lambda control: decide(0, 1))
     with pytest.raises(ValueError, match="duplicate"):
-        claim(id="zzmeta.once", statement="s", source="s", control="c")(lambda mode, seed, control=False: None)
-    with pytest.raises(ValueError, match="control"):
-        claim(id="zzmeta.nocontrol", statement="s", source="s")
+        Claim("zzmeta.once", statement="s", source="s")
+    lonely = Claim("zzmeta.nocontrol", statement="s", source="s")
+    try:
+        lonely.part("main", statistic="s")(lambda ctx: decide(0, 1))
+        with pytest.raises(ValueError, match="no control"):
+            lonely.run("quick", 0, draw=False)
+    finally:
+        registry.unregister("zzmeta.nocontrol")
 
 
 def test_prefix_matching_and_unknown_names():

@@ -87,10 +87,7 @@ def _cell(text) -> str:
 
 
 def _where(claim) -> str:
-    """The function of a one-part (transitional) claim, or the module and parts of a contract-v2 claim."""
-    fn = getattr(claim, "fn", None)
-    if fn is not None:
-        return f"`{fn.__module__}.{fn.__name__}`"
+    """The module of a claim and its parts."""
     return f"`{claim.module}` (parts: {_cell('; '.join(p.name for p in claim.parts))})"
 
 
@@ -136,14 +133,6 @@ def render() -> str:
     if errors:
         lines += ["", "## Claim modules that failed to import", ""] + [f"- `{m}`" for m in sorted(errors)]
     return "\n".join(lines) + "\n"
-
-
-def _where(claim) -> str:
-    """The function of a one-part (transitional) claim, or the module of a claim made of parts."""
-    fn = getattr(claim, "fn", None)
-    if fn is not None:
-        return f"`{fn.__module__}.{fn.__name__}`"
-    return f"`{claim.module}` (parts: {_cell(', '.join(p.name for p in claim.parts))})"
 
 
 def main(argv=None) -> int:

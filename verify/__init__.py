@@ -27,7 +27,6 @@ from .registry import (
     PartResult,
     SeedResult,
     Verdict,
-    claim,
     claims,
     decide,
     get_claim,
@@ -55,6 +54,6 @@ __all__ = [
     "increments", "positive_part_sum", "decrease_summary", "values_along", "framework_lyapunov",
     "fit_exponent", "standard_error", "mean_ci", "bootstrap",
     "symbolic",
-    "Claim", "Part", "Context", "ClaimResult", "SeedResult", "PartResult", "Verdict", "claim", "decide", "claims",
+    "Claim", "Part", "Context", "ClaimResult", "SeedResult", "PartResult", "Verdict", "decide", "claims",
     "get_claim", "run_claims", "load_errors", "check_direction", "check_method",
 ]

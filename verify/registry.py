@@ -510,38 +510,6 @@ class ClaimResult:
         return [f"seed {s.seed}: {msg}" for s in self.by_seed for msg in s.problems]
 
 
-# =============================================================================== legacy claims
-def claim(id: str, statement: str, source: str, assumptions=(), control: str = "", caption: str = ""):
-    """Transitional decorator for a one-part claim ``fn(mode, seed, control=False) -> Verdict``.
-
-    New claims use ``Claim`` and ``Claim.part`` (one control per part, no control flag threaded
-    through the experiment). This wraps an old-style function as a claim with one part "main".
-    """
-    if not control:
-        raise ValueError(f"claim {id}: describe the negative control (control=...): every claim needs one")
-
-    def wrap(fn):
-        obj = _LegacyClaim(id, statement, source, assumptions, caption=caption)
-        obj.module = getattr(fn, "__module__", obj.module)
-        main = obj.part("main", statistic=(fn.__doc__ or statement).strip().splitlines()[0])(
-            lambda ctx: fn(ctx.mode, ctx.seed, control=False))
-        main.control(breaks=control)(lambda ctx: fn(ctx.mode, ctx.seed, control=True))
-        obj.fn = fn
-        return obj
-
-    return wrap
-
-
-class _LegacyClaim(Claim):
-    """A one-part claim made by the transitional ``claim`` decorator (``check``/``control`` by mode and seed)."""
-
-    def check(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        return _call(self.parts[0].check_fn, self.context(mode, seed), self.id, "check", render=False)
-
-    def control(self, mode: str = "quick", seed: int = 0) -> Verdict:
-        return _call(self.parts[0].control_fn, self.context(mode, seed), self.id, "control", render=False)
-
-
 # =============================================================================== discovery
 def _discover():
     global _DISCOVERED

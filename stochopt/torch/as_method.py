@@ -145,6 +145,16 @@ class _Layout:
         return True
 
 
+def _resolve_hyper(optimizer, hyper):
+    """The (optimizer, eta, theta) -> param-group mapping: given, the class's own, or the default."""
+    if hyper is None:
+        own = getattr(optimizer, "stochopt_hyper", None)
+        return (lambda opt, eta, theta: own(eta, theta)) if callable(own) else default_hyper
+    if not callable(hyper):
+        raise TypeError(f"hyper must be a function (optimizer, eta, theta) -> dict; got {hyper!r}")
+    return hyper
+
+
 def as_method(optimizer, hyper=None, first_step: str = "torch", name: str | None = None, **kwargs):
     """A factory ``(lr, momentum_lr) -> stochopt.Method`` driving ``optimizer(params, **kwargs)``.
 
@@ -165,11 +175,7 @@ def as_method(optimizer, hyper=None, first_step: str = "torch", name: str | None
     if not (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer subclass; got {optimizer!r}")
     first_step = check_choice("first_step", first_step, list(FIRST_STEPS))
-    if hyper is None:
-        own = getattr(optimizer, "stochopt_hyper", None)
-        hyper = (lambda opt, eta, theta: own(eta, theta)) if callable(own) else default_hyper
-    elif not callable(hyper):
-        raise TypeError(f"hyper must be a function (optimizer, eta, theta) -> dict; got {hyper!r}")
+    hyper = _resolve_hyper(optimizer, hyper)
     fixed = dict(kwargs)
     fixed.setdefault("lr", 0.1)  # overwritten before every step; some optimizers require it at construction
 
@@ -219,8 +225,8 @@ def as_method(optimizer, hyper=None, first_step: str = "torch", name: str | None
         config = {"optimizer": f"{optimizer.__module__}.{optimizer.__qualname__}", "lr": _describe(lr),
                   "momentum_lr": _describe(momentum_lr), "first_step": first_step,
                   "kwargs": {k: _describe(v) for k, v in kwargs.items()}}
-        return Method(label, rule, _hyper(lr=(lr, POSITIVE), momentum_lr=(momentum_lr, UNIT_LEFT_OPEN)), buffers,
-                      config=config, momentum_buffer=momentum)
+        hyperparameters = _hyper(lr=(lr, POSITIVE), momentum_lr=(momentum_lr, UNIT_LEFT_OPEN))
+        return Method(label, rule, hyperparameters, buffers, config=config, momentum_buffer=momentum)
 
     factory.__name__ = factory.__qualname__ = label
     factory.__module__ = optimizer.__module__

@@ -57,6 +57,20 @@ def _segment_midpoint(monkeypatch):
     monkeypatch.setattr(inclusions, "segment_min_norm", lambda a, b: (0.5 * (a + b), np.full(a.shape[:-1], 0.5)))
 
 
+def _polynomial_runs_constant(monkeypatch):
+    from stochopt import schedules
+
+    monkeypatch.setattr(schedules.Polynomial, "_value",
+                        lambda self, k: self.a / self.b ** self.p + 0.0 * np.asarray(k, dtype=float))
+
+
+def _penalty_sign_flipped(monkeypatch):
+    from verify.families.gsgd import boundedness
+
+    # the oracle of f - lam ||x||_1 while the value is f + lam ||x||_1: the runs follow a non-coercive f
+    monkeypatch.setattr(boundedness.Regularized, "_extra", lambda self, x: -self.lam * np.sign(x) - self.u)
+
+
 def _sliding_test():
     from test_inclusions import test_sliding_mode_along_the_kink_of_two_planes
 
@@ -80,4 +94,11 @@ ROWS = [
             "the minimal-norm point of a segment is replaced by its midpoint (a sliding velocity off the kink)",
             _segment_midpoint, "tests/test_inclusions.py::test_sliding_mode_along_the_kink_of_two_planes",
             detector=_sliding_test),
+    Planted("gsgd-polynomial-runs-constant-value",
+            "the executed polynomial schedule returns its k = 0 value at every k (a constant step that the claim's "
+            "statement calls diminishing)",
+            _polynomial_runs_constant, "gsgd.value-convergence:l1 regression"),
+    Planted("gsgd-l1-penalty-sign-flipped",
+            "the l1 penalty's subgradient enters the oracle with the wrong sign (the oracle of f - lam ||x||_1)",
+            _penalty_sign_flipped, "gsgd.boundedness:coercive ReLU network loss"),
 ]

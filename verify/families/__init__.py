@@ -1,4 +1,5 @@
-"""Claim modules, one per family, discovered by ``verify.registry`` (every module in this package).
+"""Claim families, one package per family and one module per claim, discovered by ``verify.registry``.
 
-Each module registers its claims with ``@verify.registry.claim``; see docs/contributing.md.
+Each claim module defines a ``verify.registry.Claim`` with its parts and each part's control; see
+docs/contributing.md.
 """

@@ -8,7 +8,3 @@ verify; where the paper's exact statement could not be confirmed they say "recon
 Shared pieces: ``_common`` (the framework's instances as method factories, schedules, small
 experiment runners), ``sizes`` (the one size table of the family, quick and full).
 """
-
-# Transitional: the old flat module keeps registering the claims not yet moved into this package
-# (the registry skips private modules, so it is imported from here). Deleted once all have moved.
-from .. import _gsgd_old  # noqa: E402,F401
