@@ -211,3 +211,57 @@ def test_bad_user_specs_are_refused():
         resolve_direction("numpy:pi")
     with pytest.raises(TypeError, match="factory"):
         resolve_method(np.pi)
+
+
+def test_a_claims_own_module_registers_all_its_parts():
+    """A worker imports only the claim's module (``run_task``): every part must be registered by it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    expected = {c.id: [p.name for p in c.parts] for c in verify.claims()}
+    script = textwrap.dedent("""
+        import importlib, json, sys
+        import verify
+        from verify import registry
+        out = {}
+        for cid, module in json.loads(sys.argv[1]).items():
+            registry._REGISTRY.clear()
+            for name in [m for m in sys.modules if m.startswith("verify.families.")]:
+                del sys.modules[name]
+            importlib.import_module(module)
+            out[cid] = [p.name for p in registry._REGISTRY[cid].parts]
+        print(json.dumps(out))
+    """)
+    import json
+
+    modules = json.dumps({c.id: c.module for c in verify.claims()})
+    done = subprocess.run([sys.executable, "-c", script, modules], capture_output=True, text=True, check=True)
+    alone = json.loads(done.stdout.strip().splitlines()[-1])
+    missing = {cid: sorted(set(parts) - set(alone[cid])) for cid, parts in expected.items() if alone[cid] != parts}
+    assert not missing, f"parts registered outside their claim's module (missing on a worker): {missing}"
+
+
+def test_a_worker_refuses_a_claim_whose_parts_differ(make_claim):
+    c = _two_part_claim(make_claim)
+    task = registry.Task(c.id, "quick", 0, False, parts=("first",))
+    with pytest.raises(RuntimeError, match="must import every module that adds parts"):
+        registry.run_task(task)
+
+
+def test_numerical_warnings_go_into_the_verdict_not_the_terminal(make_claim, recwarn):
+    c = make_claim("zzcontract.overflow")
+
+    @c.part("blows up", statistic="a number; lower is good; threshold 1")
+    def check(ctx):
+        np.exp(np.array([1000.0]))  # overflow: a RuntimeWarning
+        return decide(0.0, 1.0)
+
+    @check.control(breaks="nothing")
+    def control(ctx):
+        return decide(2.0, 1.0)
+
+    r = c.run("quick", 0, draw=False)
+    assert r.parts[0].check.details["numerical_warnings"] == ["RuntimeWarning: overflow encountered in exp"]
+    assert "numerical_warnings" not in r.parts[0].control.details
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

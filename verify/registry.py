@@ -44,6 +44,7 @@ import pkgutil
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -357,13 +358,24 @@ def _caller_module() -> str:
 
 def _call(fn, ctx, claim_id, kind, render=True) -> Verdict:
     start = time.perf_counter()
-    try:
-        verdict = fn(ctx)
-        if not isinstance(verdict, Verdict):
-            raise TypeError(f"claim {claim_id}: the {kind} returned {type(verdict).__name__}, not a Verdict")
-    except Exception as exc:  # a broken experiment is reported as an error, never as a pass or a fail
-        verdict = Verdict("error", details={"error": f"{type(exc).__name__}: {exc}",
-                                            "traceback": traceback.format_exc()})
+    with warnings.catch_warnings(record=True) as caught:
+        # NumPy's overflow and invalid-value warnings (a control's run that blows up, a NaN that a statistic
+        # reads as inconclusive) belong in the verdict's record, not on the user's terminal
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            verdict = fn(ctx)
+            if not isinstance(verdict, Verdict):
+                raise TypeError(f"claim {claim_id}: the {kind} returned {type(verdict).__name__}, not a Verdict")
+        except Exception as exc:  # a broken experiment is reported as an error, never as a pass or a fail
+            verdict = Verdict("error", details={"error": f"{type(exc).__name__}: {exc}",
+                                                "traceback": traceback.format_exc()})
+    numerical = sorted({f"{w.category.__name__}: {w.message}" for w in caught
+                        if issubclass(w.category, RuntimeWarning)})
+    for w in caught:
+        if not issubclass(w.category, RuntimeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if numerical:
+        verdict.details = dict(verdict.details or {}, numerical_warnings=numerical)
     verdict.elapsed = time.perf_counter() - start
     verdict.mode = ctx.mode
     if verdict.seeds is None:
@@ -659,6 +671,7 @@ class Task:
     direction: object = None
     method: object = None
     module: str = ""
+    parts: tuple = ()
 
 
 def run_task(task: Task) -> SeedResult:
@@ -671,6 +684,11 @@ def run_task(task: Task) -> SeedResult:
     if task.claim_id not in _REGISTRY and task.module:
         importlib.import_module(task.module)
     cl = _REGISTRY.get(task.claim_id) or get_claim(task.claim_id)
+    here = tuple(p.name for p in cl.parts)
+    if task.parts and here != tuple(task.parts):
+        # a part registered from another module than the claim's own would silently go missing on a worker
+        raise RuntimeError(f"claim {task.claim_id}: this process has the parts {list(here)} but the run asked for "
+                           f"{list(task.parts)}; a claim's module must import every module that adds parts to it")
     return cl.run(task.mode, task.seed, draw=task.draw, direction=resolve_direction(task.direction),
                   method=resolve_method(task.method))
 
@@ -720,7 +738,8 @@ def run_claims(ids_or_prefixes=None, mode: str = "quick", seeds=(0,), report_dir
         from .report import prepare_report_dir
 
         out_dir = prepare_report_dir(report_dir)  # checked before any work
-    tasks = [Task(cl.id, mode, s, i == 0, direction, method, cl.module) for cl in selected
+    tasks = [Task(cl.id, mode, s, i == 0, direction, method, cl.module, tuple(p.name for p in cl.parts))
+             for cl in selected
              for i, s in enumerate(seeds)]
     bar = _progress_fn(progress)
     if executor is None:
