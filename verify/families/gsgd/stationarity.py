@@ -212,6 +212,10 @@ def _fraction_part(ctx, names, momentum):
                   figures=figs)
 
 
+# No ``uses=``: this part is about the sign direction itself (Signum and Lion average the oracle and end Clarke
+# stationary; signSGD, the same direction without averaging, does not). Its control swaps the method for signSGD, a
+# mechanism that exists only for the sign direction, so a user's direction or method would get a check without a
+# control that can fail: in a user run the part is reported "not applicable" (parts 1, 2 and 4 run the user's object).
 @CLAIM.part("limits of the sign direction are Clarke stationary",
             statistic=("smallest over (problem, method) of the fraction of replicas whose epsilon-active Clarke "
                        "measure (eps = 16 sqrt(eta_bar_K)), median over 16 iterates of the last window (K/2, K], is "
