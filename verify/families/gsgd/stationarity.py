@@ -231,3 +231,8 @@ def sign_fraction(ctx):
                               "arc of crescent's kink circle where 0 is not in df(x); the fraction drops far below 0.9")
 def sign_fraction_no_averaging(ctx):
     return _fraction_part(ctx, ("signum",), momentum=False)
+
+
+# Part 4 lives in its own module; import it here so that the claim has every part wherever this module is imported
+# (a worker of ``run_claims`` imports only the claim's own module: without this, part 4 silently went missing)
+from . import stationarity_relu  # noqa: E402,F401
