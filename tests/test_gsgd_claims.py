@@ -274,3 +274,24 @@ def test_relu_goldstein_control_fails_for_a_lipschitz_user_direction():
     assert all(abs(beta) < 0.05 for beta, _ in control.details["exponents"].values())
     sign_part = stationarity.CLAIM.get_part("limits of the sign direction are Clarke stationary")
     assert not sign_part.applies(_PseudoHuber(), None)  # about the sign direction only: not applicable
+
+
+def test_a_worker_importing_only_the_claims_module_gets_every_part():
+    """``run_task`` imports only the claim's own module: a part registered from a sibling claim module (the
+    ReLU part of the stationarity claim) must come with it, else a CLI run with workers silently drops it."""
+    import os
+    import subprocess
+    import sys
+
+    import verify
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    split = [c for c in verify.claims("gsgd")
+             if any(not p.check_fn.__module__.rsplit(".", 1)[-1].startswith("_") and p.check_fn.__module__ != c.module
+                    for p in c.parts)]
+    assert [c.id for c in split] == ["gsgd.single-timescale.stationarity"]
+    for c in split:
+        code = (f"import importlib, verify.registry as R; importlib.import_module({c.module!r}); "
+                f"print(len(R._REGISTRY[{c.id!r}].parts))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+        assert int(out.stdout.strip()) == len(c.parts), (c.id, out.stdout, out.stderr)
