@@ -25,7 +25,7 @@ from .framework import (
     srsgd,
 )
 from .lion import lion, lion_singlescale
-from . import lionk  # Lion-K theory: kernels K and K*, the flow, KKT measure, Lyapunov H
+from . import lionk  # Lion-K: the method and its kernels K, K* (its flow and Lyapunov theory: verify.lion_theory)
 from .lionk import lion_k
 from . import adaptive
 from .adaptive import adam, adamssm, adamw, adan, delta_gclip, gclip, nadam, rmsprop

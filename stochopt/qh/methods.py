@@ -10,7 +10,7 @@ QHAdam (bias-corrected moments; eps outside the square root)::
     m_hat = EMA_beta1(g) / (1 - beta1^t),   v_hat = EMA_beta2(g^2) / (1 - beta2^t)
     x <- x - lr [ (1 - nu1) g + nu1 m_hat ] / ( sqrt((1 - nu2) g^2 + nu2 v_hat) + eps )
 
-Exact special cases (each one is a claim in ``verify/families/qh.py``): QHM with nu = 0, or with
+Exact special cases (each one is a claim of the ``qh`` family, ``verify/families/qh/``): QHM with nu = 0, or with
 beta = 0, is SGD(alpha); nu = 1 is ``heavy_ball(lr=alpha, momentum=beta)`` (undampened momentum
 with lr alpha (1 - beta)); nu = beta is PyTorch's Nesterov SGD with lr alpha (1 - beta).
 QHAdam with nus = (1, 1) is Adam, QHAdamW with nus = (1, 1) is AdamW, and the first QHAdam

@@ -60,8 +60,12 @@ def _segment_midpoint(monkeypatch):
 def _polynomial_runs_constant(monkeypatch):
     from stochopt import schedules
 
+    # both paths that run: one step (_value) and a block of steps (_block, the engine's fast path)
     monkeypatch.setattr(schedules.Polynomial, "_value",
                         lambda self, k: self.a / self.b ** self.p + 0.0 * np.asarray(k, dtype=float))
+    original_block = schedules.Polynomial._block
+    monkeypatch.setattr(schedules.Polynomial, "_block",
+                        lambda self, ks, ids: original_block(self, 0 * np.asarray(ks), ids))
 
 
 def _penalty_sign_flipped(monkeypatch):
