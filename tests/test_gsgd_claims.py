@@ -247,3 +247,51 @@ def test_relu_network_backprop_at_a_kink_is_a_limiting_gradient():
         assert int(p.preactivation_zero_count(y)) == 0
         gaps.append(np.linalg.norm(p.grad(y) - g))
     assert gaps[1] < gaps[0] / 50 and gaps[1] < 1e-5 * np.linalg.norm(g)
+
+
+class _PseudoHuber(directions.Direction):
+    """phi(m) = sum_i sqrt(1 + m_i^2) - 1: a Lipschitz direction (the reviewer's user direction)."""
+
+    name = "pseudo_huber_gsgd_test"
+
+    def phi(self, m):
+        return np.sum(np.sqrt(1.0 + m * m) - 1.0, axis=-1)
+
+    def select(self, m):
+        return m / np.sqrt(1.0 + m * m)
+
+
+def test_relu_goldstein_control_fails_for_a_lipschitz_user_direction():
+    """Reviewer finding: with a pseudo-Huber user direction the old constant-step control passed (the network
+    nearly interpolates and a Lipschitz direction keeps descending at a constant step). With summable steps the
+    iterates stop at a non-stationary point: every cell's exponent is about 0, whatever the direction."""
+    from verify.families.gsgd import stationarity, stationarity_relu
+
+    ctx = stationarity.CLAIM.context("quick", seed=0, draw=False, direction=_PseudoHuber())
+    assert stationarity_relu.relu_goldstein(ctx).status == "pass"
+    control = stationarity_relu.relu_goldstein_summable_steps(ctx)
+    assert control.status == "fail"
+    assert all(abs(beta) < 0.05 for beta, _ in control.details["exponents"].values())
+    sign_part = stationarity.CLAIM.get_part("limits of the sign direction are Clarke stationary")
+    assert not sign_part.applies(_PseudoHuber(), None)  # about the sign direction only: not applicable
+
+
+def test_a_worker_importing_only_the_claims_module_gets_every_part():
+    """``run_task`` imports only the claim's own module: a part registered from a sibling claim module (the
+    ReLU part of the stationarity claim) must come with it, else a CLI run with workers silently drops it."""
+    import os
+    import subprocess
+    import sys
+
+    import verify
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    split = [c for c in verify.claims("gsgd")
+             if any(not p.check_fn.__module__.rsplit(".", 1)[-1].startswith("_") and p.check_fn.__module__ != c.module
+                    for p in c.parts)]
+    assert [c.id for c in split] == ["gsgd.single-timescale.stationarity"]
+    for c in split:
+        code = (f"import importlib, verify.registry as R; importlib.import_module({c.module!r}); "
+                f"print(len(R._REGISTRY[{c.id!r}].parts))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+        assert int(out.stdout.strip()) == len(c.parts), (c.id, out.stdout, out.stderr)

@@ -7,6 +7,7 @@ the claims read their verdicts from are tested on cases with known answers; a sl
 import numpy as np
 import pytest
 
+import problems
 import verify
 from stochopt import directions
 from verify.families.gsgd import _flow as F
@@ -133,3 +134,37 @@ def test_flow_directions_follow_the_user_direction():
     user = directions.get("sign")
     assert list(F.directions(Context(direction=user))) == ["user direction"]
     assert list(F.directions(Context(), names=("identity", "clip_coord"))) == ["identity", "clip_coord"]
+
+
+def test_tracked_lion_is_the_single_timescale_lion_loop_with_its_momentum_started_at_m0():
+    """Lion in the tracking claim: 1 - mu2 = tau eta (theta_k), 1 - mu1 = tau eta (1 - beta1) / (1 - beta2); m_0 given."""
+    from verify.families.gsgd._common import LION_BETAS
+
+    rng = np.random.default_rng(0)
+    eta, tau = np.array([0.02, 0.01]), 1.0
+    x, m = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    opt = F.tracked_method("lion", None, eta, tau, m)
+    state = opt.init(x.copy())
+    for _ in range(3):
+        g = rng.normal(size=(2, 3))
+        state = opt.step(state, g)
+        theta = tau * eta[:, None]
+        c = m + theta * (1 - LION_BETAS[0]) / (1 - LION_BETAS[1]) * (g - m)
+        x, m = x - eta[:, None] * np.sign(c), m + theta * (g - m)
+        assert np.allclose(state.x, x, rtol=1e-12, atol=0) and np.allclose(state.buffers["m"], m, rtol=1e-12, atol=0)
+
+
+def test_signsgd_on_crescent_tracks_the_sign_hull_flow_at_order_one_and_not_the_slow_sign_flow():
+    """signSGD's iterates follow the sign-hull flow (Filippov sliding): D_T halves with eta on crescent.
+    The slow flow's selection (the sign of the minimal-norm subgradient) is not what they follow there."""
+    from verify.families.gsgd import inclusion_tracking as IT
+
+    ctx = Context(size={"crescent": dict(verify.get_claim(IT.CLAIM.id).sizes["quick"]["crescent"], replicas=6)},
+                  draw=False)
+    v = IT._constant_part(ctx, "crescent", IT.DETERMINISTIC, names=("signsgd",))
+    assert v.status == "pass" and v.statistic > 0.8, (v.statistic, v.ci)
+    p = problems.get("crescent")
+    x0 = F.starts(p.x0, 6, 0.5, 0)
+    slow = integrate(two_timescale_flow(p, "sign"), x0, [1.0], h=0.0025).z[:, -1]
+    hull = integrate(F.limiting_inclusion("signsgd", p, None, 1.0, 0.0025, x0, 0 * x0)[0], x0, [1.0], h=0.0025).z[:, -1]
+    assert np.max(np.linalg.norm(slow - hull, axis=-1)) > 0.1

@@ -12,6 +12,7 @@ from verify.inclusions import (
     integrate,
     linear_flow,
     segment_min_norm,
+    sign_flow,
     single_timescale_flow,
     subgradient_flow,
     two_timescale_flow,
@@ -203,6 +204,60 @@ def test_sign_flow_sliding_on_a_coupled_surface_is_first_order():
     exact = np.where(t <= t1, x0 - t, np.where(t <= t2, x1 + (t - t1) * np.array([a, -1.0]), 0.0))
     coarse = _first_order(lambda h: integrate(two_timescale_flow(Quadratic(A), "sign"), x0, times, h=h).z, exact)
     assert coarse <= 0.01                        # within one step of the sliding solution
+
+
+# ------------------------------------------------------- signSGD's sign-hull flow (c')
+class TiltedKink:
+    """f(x) = |x2 - x1/2| + x1: a kink line with gradients (1/2, 1) above it and (3/2, -1) below."""
+
+    dim, n_samples = 2, 1
+
+    def value(self, x):
+        return np.abs(x[..., 1] - 0.5 * x[..., 0]) + x[..., 0]
+
+    def grad(self, x):
+        s = np.sign(x[..., 1:] - 0.5 * x[..., :1])
+        return np.concatenate([1.0 - 0.5 * s, s], axis=-1)
+
+
+@pytest.mark.parametrize("x0", [1.0, -0.7])
+@pytest.mark.parametrize("h", [0.01, 0.0037])
+def test_sign_flow_of_abs_is_unit_speed_to_zero_and_rests(x0, h):
+    """x' in -Sign(x) (f = |x|): |x| falls at unit speed to 0 at t = |x0|, then rests (the two sides'
+    velocities -1 and +1 cancel: the Filippov velocity on the kink is 0)."""
+    times = np.linspace(0.0, 2.0, 41)
+    sol = integrate(sign_flow(AbsQuadratic()), [x0], times, h=h)
+    assert np.max(np.abs(sol.z[:, 0] - np.sign(x0) * np.maximum(abs(x0) - times, 0.0))) < 1e-8
+
+
+@pytest.mark.parametrize("x0", [[1.0, 1.0], [1.0, -0.5]])
+@pytest.mark.parametrize("h", [0.01, 0.003])
+def test_sign_flow_slides_on_a_tilted_kink_with_the_filippov_velocity(x0, h):
+    """f = |x2 - x1/2| + x1: -sign(grad f) is (-1, -1) above the kink and (-1, 1) below, both pointing at it;
+    signSGD zigzags across it, and its mean velocity, the combination tangent to the kink, is (-1, -1/2)
+    (weights 3/4, 1/4). The gap x2 - x1/2 closes at rate 1/2 from above, 3/2 from below; exact to the location
+    accuracy."""
+    x0 = np.asarray(x0)
+    gap = x0[1] - 0.5 * x0[0]
+    t1 = abs(gap) / (0.5 if gap > 0 else 1.5)
+    times = np.linspace(0.0, 3.0, 31)[:, None]
+    first = np.array([-1.0, -np.sign(gap)])
+    exact = np.where(times <= t1, x0 + times * first, x0 + t1 * first + (times - t1) * np.array([-1.0, -0.5]))
+    sol = integrate(sign_flow(TiltedKink()), x0, times[:, 0], h=h)
+    assert np.max(np.abs(sol.z - exact)) < 1e-8
+    assert sol.kinks >= 1
+
+
+def test_sign_flow_rests_on_the_arc_of_crescent_where_the_sign_vectors_cancel():
+    """Crescent below x2 = 1/2 on its kink circle: sign(g1) = (1, -1) outside, sign(g2) = (-1, 1) inside, so the
+    Filippov velocity on the circle is 0 (signSGD's non-Clarke-stationary limits). From (0.8, 0.3) the flow moves
+    with (-1, 1) to the circle at t* = (3 - sqrt(7.96)) / 4 and stays there."""
+    p = problems.get("crescent")
+    t_star = (3.0 - np.sqrt(7.96)) / 4.0
+    rest = np.array([0.8 - t_star, 0.3 + t_star])
+    sol = integrate(sign_flow(p), [0.8, 0.3], [0.5 * t_star, 1.0, 2.0], h=0.01)
+    assert np.allclose(sol.z[0], [0.8 - 0.5 * t_star, 0.3 + 0.5 * t_star], atol=1e-12)
+    assert np.max(np.abs(sol.z[1:] - rest)) < 1e-8
 
 
 def test_normalized_slow_flow_per_block_is_unit_speed_to_zero():

@@ -52,10 +52,11 @@ GSGD_ROWS = [
      "`verify.families.gsgd.two_timescale`, `verify.families.gsgd.two_timescale.fast_errors`",
      "`verify.tracking.MomentumRecorder`, `verify.inclusions.two_timescale_flow`, `verify.tracking.tracking_error`"),
     ("5", "Differential-inclusion tracking: D_T shrinks like eta (deterministic) or sqrt(eta) (noise) for constant "
-          "steps, and along diminishing steps; sign, normalized, clipped, heavy ball",
+          "steps, and along diminishing steps; heavy ball, Signum, normalized, clipped, single-timescale Lion "
+          "(Signum's inclusion), signSGD (the sign-hull inclusion x' in -conv Sign(D_f(x)))",
      "gsgd.inclusion-tracking",
      "`verify.families.gsgd.inclusion_tracking`",
-     "`verify.inclusions.single_timescale_flow`, `verify.inclusions.time_scaled`, "
+     "`verify.inclusions.single_timescale_flow`, `verify.inclusions.sign_flow`, `verify.inclusions.time_scaled`, "
      "`verify.tracking.common_start_error`, `verify.tracking.tracking_error`"),
     ("6", "Random x_0 and random stepsizes against autodiff artifacts (sum rule, the ReLU program x^2/2 + relu(x) - "
           "relu(-x)), every method: Clarke-stationary limits; a start on the artifact traps every method; each "

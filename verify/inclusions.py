@@ -10,6 +10,8 @@ N rows of states:
   x' in -dphi(m) - alpha D_f(x),  m' in tau (D_f(x) - m);
 - ``two_timescale_flow(problem, direction, alpha)``: the slow flow
   x' in -conv{s + alpha d : s in dphi(d), d in D_f(x)} (the subgradient flow is its identity case);
+- ``sign_flow(problem)``: x' in -conv Sign(D_f(x)), signSGD's limit, with the Filippov selection of
+  x' = -sign(grad f(x)) at kinks (its iterates' zigzag), not the sign of the minimal-norm subgradient;
 - ``linear_flow(A)``: z' = A z with its closed form (to test the machinery that uses flows);
 - ``time_scaled(inclusion, c)``: z' in c F(z), the same solutions on a clock c times as fast.
 
@@ -87,6 +89,7 @@ __all__ = [
     "single_timescale_flow",
     "two_timescale_flow",
     "segment_min_norm",
+    "sign_flow",
     "time_scaled",
 ]
 
@@ -320,6 +323,13 @@ class _Slow(Inclusion):
             s = self.direction.select(d)
         return -(s + self.alpha * d), on
 
+    def _kink_velocity(self, x, v, on, rows, memo):
+        """(velocity, on-surface mask, slides) at located kinks x: the velocity of the minimal-norm element,
+        which slides when the minimal-norm point of [g_lo, g_hi] is inside the segment (both pieces carry
+        weight: the Filippov sliding velocity of a subgradient flow)."""
+        _, lam = segment_min_norm(memo["g_lo"][rows], memo["g_hi"][rows])
+        return v, on, (lam > 1e-12) & (lam < 1 - 1e-12)
+
     def _slide(self, x_end, v, step, rows, memo):
         """After a step along a kink: probe both sides along the kink's normal n (parallel to
         g_hi - g_lo) at distance delta = 1e-2 of the step's length, and project onto the kink where the two pieces'
@@ -360,15 +370,16 @@ class _Slow(Inclusion):
             fresh = memo["band"][rows[a]] > 0          # located to within the band: the exact generators
             d[a] = self._kink_direction(x[a], rows[a], memo, fresh)
         v, on = self._velocity(d, memo["change"][rows], memo["sliding"][rows])
-        memo["sliding"][rows] = on
         if at.any():
             ra = rows[a]
-            _, lam = segment_min_norm(memo["g_lo"][ra], memo["g_hi"][ra])
+            v[a], on[a], slides = self._kink_velocity(x[a], v[a], on[a], ra, memo)
+        memo["sliding"][rows] = on
+        if at.any():
             x_end = x[a] + dt[a, None] * v[a]
             # resting at the kink (a stationary point of the inclusion): moves less than the location accuracy
             rest = dt[a] * _norm(v[a]) <= memo["band"][ra] / (1.0 + _norm(memo["g_hi"][ra] - memo["g_lo"][ra]))
             kink_next[a[rest]] = True
-            sliding = (lam > 1e-12) & (lam < 1 - 1e-12) & ~rest
+            sliding = slides & ~rest
             memo["band"][ra[~rest]] = 0.0
             if self.value is not None and sliding.any():
                 s = np.flatnonzero(sliding)
@@ -419,6 +430,42 @@ class _Slow(Inclusion):
         memo["at_kink"][rows] = kink_next
         memo["g"][rows] = next_g
         return x_new, step
+
+
+class _SignHull(_Slow):
+    """x' in -conv Sign(D_f(x)), the limiting inclusion of signSGD (x_{k+1} = x_k - eta_k sign(g_k), theta_k = 1),
+    with the selection its iterates follow: the Filippov solution of x' = -sign(grad f(x))."""
+
+    selection = ("off kinks -sign of the gradient (on a switching surface grad_i f = 0 as the sign slow flow); at a "
+                 "located kink of two pieces, the element of conv{-sign(g_lo), -sign(g_hi)} tangent to the kink when "
+                 "both sides' velocities point at it (Filippov sliding), else the velocity of the side entered")
+
+    def __init__(self, problem):
+        super().__init__(problem, _direction("sign", None), 0.0)
+        self.name = "sign flow[signSGD]"
+
+    def _kink_velocity(self, x, v, on, rows, memo):
+        """The iterates zigzag across a kink with a = -sign(g_lo) on one side and b = -sign(g_hi) on the other:
+        where both point at the kink their mean velocity is the combination of a and b with no component along
+        the kink's normal n (Filippov sliding). n = g_hi - g_lo points into the g_hi side where f is locally a
+        maximum of the two pieces (a convex kink) and away from it where f is a minimum (concave): the second
+        difference of f across the kink tells which. The sign of the minimal-norm element of [g_lo, g_hi] (the
+        slow flow's selection) is not tangent to the kink."""
+        g_lo, g_hi = memo["g_lo"][rows], memo["g_hi"][rows]
+        change, was_on = memo["change"][rows], memo["sliding"][rows]
+        a, on_a = self._velocity(g_lo, change, was_on)
+        b, on_b = self._velocity(g_hi, change, was_on)
+        n = g_hi - g_lo
+        if self.value is not None:
+            delta = (1e-7 * (1.0 + _norm(x)) / np.maximum(_norm(n), 1e-300))[:, None]
+            f = np.asarray(self.value(np.concatenate([x + delta * n, x - delta * n, x])), dtype=float).reshape(3, -1)
+            n = np.where((f[0] + f[1] - 2.0 * f[2] < 0)[:, None], -n, n)
+        an, bn = np.sum(a * n, axis=1), np.sum(b * n, axis=1)
+        slides = (an > 0) & (bn < 0)
+        mu = np.where(slides, bn / np.where(slides, bn - an, 1.0), 0.0)[:, None]
+        # not sliding: the side the velocities lead to (into the g_hi side unless both point away from it)
+        v = np.where(slides[:, None], mu * a + (1.0 - mu) * b, np.where(((an > 0) | (bn >= 0))[:, None], b, a))
+        return v, on_a & on_b, slides
 
 
 class _SingleTimescale(Inclusion):
@@ -592,6 +639,28 @@ def two_timescale_flow(problem, direction="sign", alpha: float = 0.0, blocks=Non
     [[2.0, -1.0], [0.5, 0.0]]
     """
     return _Slow(problem, _direction(direction, blocks), alpha)
+
+
+def sign_flow(problem) -> Inclusion:
+    """x' in -conv Sign(D_f(x)) (Sign(0) = [-1, 1] per coordinate): the limiting inclusion of signSGD.
+
+    The solution computed is the one signSGD's iterates track, the Filippov solution of
+    x' = -sign(grad f(x)): on a kink of two pieces both of whose sides point at it, it slides with the
+    combination of -sign(g_lo) and -sign(g_hi) tangent to the kink (the mean of the iterates' zigzag),
+    which differs from the sign of the minimal-norm subgradient (``two_timescale_flow(p, "sign")``).
+
+    >>> import numpy as np
+    >>> class Tilted:                                  # f = |x2 - x1/2| + x1: slide along x2 = x1/2
+    ...     dim = 2
+    ...     def value(self, x): return np.abs(x[..., 1] - 0.5 * x[..., 0]) + x[..., 0]
+    ...     def grad(self, x):
+    ...         s = np.sign(x[..., 1:] - 0.5 * x[..., :1])
+    ...         return np.concatenate([1.0 - 0.5 * s, s], axis=-1)
+    >>> sol = integrate(sign_flow(Tilted()), [1.0, 1.0], [1.5, 2.5], h=0.01)
+    >>> sol.z.round(9).tolist()                         # (-1, -1) to the kink at t = 1, then (-1, -1/2)
+    [[-0.5, -0.25], [-1.5, -0.75]]
+    """
+    return _SignHull(problem)
 
 
 def single_timescale_flow(problem, direction="identity", tau: float = 1.0, alpha: float = 0.0, blocks=None,

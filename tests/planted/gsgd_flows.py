@@ -81,6 +81,22 @@ def _sliding_test():
     test_sliding_mode_along_the_kink_of_two_planes(False, [1.0, 0.3])
 
 
+def _sign_hull_without_sliding(monkeypatch):
+    from verify import inclusions
+
+    def side_entered(self, x, v, on, rows, memo):  # always the velocity of the g_hi side: no sliding combination
+        b, on_b = self._velocity(memo["g_hi"][rows], memo["change"][rows], memo["sliding"][rows])
+        return b, on_b, np.zeros(len(rows), bool)
+
+    monkeypatch.setattr(inclusions._SignHull, "_kink_velocity", side_entered)
+
+
+def _sign_hull_test():
+    from test_inclusions import test_sign_flow_slides_on_a_tilted_kink_with_the_filippov_velocity
+
+    test_sign_flow_slides_on_a_tilted_kink_with_the_filippov_velocity(x0=[1.0, 1.0], h=0.01)
+
+
 ROWS = [
     Planted("gsgd-flow-on-the-wrong-clock",
             "the single-timescale integrator reports its solution at twice the time it reached (a wrong clock)",
@@ -98,6 +114,12 @@ ROWS = [
             "the minimal-norm point of a segment is replaced by its midpoint (a sliding velocity off the kink)",
             _segment_midpoint, "tests/test_inclusions.py::test_sliding_mode_along_the_kink_of_two_planes",
             detector=_sliding_test),
+    Planted("gsgd-sign-hull-drops-sliding",
+            "signSGD's sign-hull flow drops its sliding mode: at a kink it always takes the velocity of the side it "
+            "enters, never the combination of the two sides' -sign(g) tangent to the kink",
+            _sign_hull_without_sliding,
+            "tests/test_inclusions.py::test_sign_flow_slides_on_a_tilted_kink_with_the_filippov_velocity",
+            detector=_sign_hull_test),
     Planted("gsgd-polynomial-runs-constant-value",
             "the executed polynomial schedule returns its k = 0 value at every k (a constant step that the claim's "
             "statement calls diminishing)",

@@ -2,7 +2,12 @@
 
 - ``directions(ctx, blocks)``: the directions a part runs: the user's (``--direction``) alone, else
   the framework's: identity (heavy ball), sign (Signum), normalized and clipped by norm (per block
-  when the problem has blocks, like the official code per tensor), clipped by coordinate;
+  when the problem has blocks, like the official code per tensor), clipped by coordinate; by name
+  also "lion" and "signsgd", the two iterations whose direction is sign but which are not
+  ``stochopt.gsgd`` with theta_k = tau eta_k (single-timescale Lion, signSGD);
+- ``with_initial_momentum``: a method whose momentum buffer starts at a given m_0;
+- ``tracked_method``, ``limiting_inclusion``: an instance's iteration at constant steps and the
+  inclusion its iterates track (``verify.families.gsgd.inclusion_tracking`` derives Lion's and signSGD's);
 - ``starts``: random starting points, a pure function of (seed, stream);
 - ``relu``: the ReLU network of these claims;
 - ``order_verdict``: "D ~ step^q with q at least the predicted order minus a margin", read from a
@@ -21,9 +26,10 @@ import problems
 from stochopt import directions as _directions
 
 from ...registry import decide
-from ._common import CLIP_THRESHOLD
+from ._common import CLIP_THRESHOLD, LION_BETAS
 
-__all__ = ["DIRECTION_NAMES", "directions", "starts", "relu", "order_verdict", "loglog_figure"]
+__all__ = ["DIRECTION_NAMES", "directions", "with_initial_momentum", "tracked_method", "limiting_inclusion", "starts",
+           "relu", "order_verdict", "loglog_figure"]
 
 DIRECTION_NAMES = ("identity", "sign", "normalized", "clip_norm", "clip_coord")
 
@@ -44,8 +50,69 @@ def directions(ctx, blocks=None, names=DIRECTION_NAMES) -> dict:
         "normalized": _directions.get("normalized", blocks=blocks),
         "clip_norm": _directions.ClipNorm(CLIP_THRESHOLD, blocks=blocks),
         "clip_coord": _directions.ClipCoordinate(CLIP_THRESHOLD),
+        "lion": _directions.get("sign"),
+        "signsgd": _directions.get("sign"),
     }
     return {name: table[name] for name in names}
+
+
+def with_initial_momentum(opt, m0):
+    """``opt`` (a ``stochopt.Method`` with a ``momentum_buffer``) whose momentum starts at m0, not at 0
+    (for methods without an ``m0`` argument, such as ``stochopt.lion_singlescale``).
+
+    >>> import stochopt
+    >>> opt = with_initial_momentum(stochopt.lion_singlescale(lr=0.1), np.array([[1.0, -1.0]]))
+    >>> opt.init(np.zeros((1, 2))).buffers["m"].tolist()
+    [[1.0, -1.0]]
+    """
+    import types
+
+    init, name, m0 = opt.init, opt.momentum_buffer, np.asarray(m0, dtype=float)
+
+    def start(x0, replica_ids=None):
+        state = init(x0, replica_ids=replica_ids)
+        m = np.broadcast_to(m0, state.x.shape).astype(state.x.dtype)
+        return state.replace(buffers=types.MappingProxyType({**state.buffers, name: m}))
+
+    opt.init = start
+    return opt
+
+
+def tracked_method(name, direction, lr, tau, m0):
+    """The iteration of instance ``name`` at constant steps lr (one per replica), its momentum started at m0:
+    signSGD (theta_k = 1, no momentum state), single-timescale Lion (1 - mu2 = tau eta = theta_k,
+    1 - mu1 = tau eta (1 - beta1) / (1 - beta2)), else ``stochopt.gsgd`` with theta_k = tau eta_k.
+
+    >>> opt = tracked_method("lion", None, np.array([0.1]), 1.0, np.array([[2.0]]))
+    >>> opt.step(opt.init(np.zeros((1, 1))), np.array([[-1.0]])).x.tolist()   # c = 2 + 0.5 (-1 - 2) > 0
+    [[-0.1]]
+    """
+    import stochopt
+
+    if name == "signsgd":
+        return stochopt.gsgd(lr=lr, momentum_lr=1.0, direction=direction)
+    if name == "lion":
+        opt = stochopt.lion_singlescale(lr=lr, betas=LION_BETAS, scaling=tau / (1.0 - LION_BETAS[1]))
+        return with_initial_momentum(opt, m0)
+    return stochopt.gsgd(lr=lr, momentum_lr=tau * lr, direction=direction, m0=m0)
+
+
+def limiting_inclusion(name, problem, direction, tau, h, x0, m0):
+    """(the inclusion instance ``name`` tracks, its initial states (R, n)): for signSGD the sign-hull flow of x
+    alone, else the single-timescale flow of (x, m) (Lion's is Signum's), kinks located to h.
+
+    >>> class Q:
+    ...     dim = 1
+    ...     def grad(self, x): return x
+    >>> flow, z0 = limiting_inclusion("signsgd", Q(), None, 1.0, 0.01, np.ones((2, 1)), np.zeros((2, 1)))
+    >>> flow.name, z0.shape
+    ('sign flow[signSGD]', (2, 1))
+    """
+    from ...inclusions import sign_flow, single_timescale_flow
+
+    if name == "signsgd":
+        return sign_flow(problem), x0
+    return single_timescale_flow(problem, direction, tau=tau, kink_accuracy=h), np.concatenate([x0, m0], axis=1)
 
 
 def starts(center, replicas: int, radius: float, seed: int, stream: int = 0) -> np.ndarray:

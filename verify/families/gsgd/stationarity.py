@@ -212,6 +212,10 @@ def _fraction_part(ctx, names, momentum):
                   figures=figs)
 
 
+# No ``uses=``: this part is about the sign direction itself (Signum and Lion average the oracle and end Clarke
+# stationary; signSGD, the same direction without averaging, does not). Its control swaps the method for signSGD, a
+# mechanism that exists only for the sign direction, so a user's direction or method would get a check without a
+# control that can fail: in a user run the part is reported "not applicable" (parts 1, 2 and 4 run the user's object).
 @CLAIM.part("limits of the sign direction are Clarke stationary",
             statistic=("smallest over (problem, method) of the fraction of replicas whose epsilon-active Clarke "
                        "measure (eps = 16 sqrt(eta_bar_K)), median over 16 iterates of the last window (K/2, K], is "
@@ -227,3 +231,8 @@ def sign_fraction(ctx):
                               "arc of crescent's kink circle where 0 is not in df(x); the fraction drops far below 0.9")
 def sign_fraction_no_averaging(ctx):
     return _fraction_part(ctx, ("signum",), momentum=False)
+
+
+# Part 4 lives in its own module; import it here so that the claim has every part wherever this module is imported
+# (a worker of ``run_claims`` imports only the claim's own module: without this, part 4 silently went missing)
+from . import stationarity_relu  # noqa: E402,F401

@@ -22,9 +22,11 @@ from .stationarity import CLAIM, TAU, _figure
 RELU_LR0 = {"heavy_ball": 0.2, "clipped_sgd": 0.2, "clipped_sgd_coordinate": 0.2, "signum": 0.02,
             "lion_singlescale": 0.02, "normalized_sgd": 0.02}
 RELU_POWER = 0.75  # more ODE time than p = 1 for the noisy minibatch runs
+#: The control's envelope a (10/(k+10))^2: sum eta_bar_k = a 10^2 sum (k+10)^-2 ~ 10.5 a is finite.
+SUMMABLE_POWER = 2.0
 
 
-def _relu_part(ctx, constant):
+def _relu_part(ctx, power):
     from ...measures import goldstein
 
     size = ctx.size
@@ -32,7 +34,7 @@ def _relu_part(ctx, constant):
     ends = C.checkpoints(size["relu_steps"], size["checkpoints"])
     cells, certified = {}, {}
     for mname, factory in C.instances(ctx, blocks=p.blocks).items():
-        lr = C.random_steps(RELU_LR0.get(mname, 0.05), RELU_POWER, seed=ctx.seed, constant=constant)
+        lr = C.random_steps(RELU_LR0.get(mname, 0.05), power, seed=ctx.seed)
         run = C.run_instance(mname, factory, p, lr, steps=size["relu_steps"], replicas=size["relu_replicas"],
                              seed=ctx.seed, tau=TAU, x0_radius=size["relu_x0_radius"], records=size["records"],
                              batch_size=size["batch_size"])
@@ -57,10 +59,10 @@ def _relu_part(ctx, constant):
                    f"Median over replicas of the sampled Goldstein measure at radius {max(size['radius_kappa']):g} "
                    f"sqrt(eta_bar_k) with {4 * p.dim} samples (minibatch training, full-batch gradients in the ball; "
                    "only certified min-norm solves). Passing: every curve, at every radius and sample count, falls "
-                   "at least as fast as the dashed slope; under a constant step the sign-type directions level off.",
+                   "at least as fast as the dashed slope; with summable steps every curve levels off.",
                    slope=RELU_POWER / 8)
     details = {"exponents": exps, "worst_cell": cell, "certified_fraction": certified, "window_ends": ends,
-               "lr0": RELU_LR0, **size, "tau": TAU, "power": RELU_POWER, "constant_step": constant}
+               "lr0": RELU_LR0, **size, "tau": TAU, "power": power}
     return decide(stat, RELU_POWER / 8, "higher", ci=ci, details=details, figures=figs)
 
 
@@ -71,12 +73,16 @@ def _relu_part(ctx, constant):
                        "here, as part 1)"),
             uses=("method", "direction"))
 def relu_goldstein(ctx):
-    return _relu_part(ctx, constant=False)
+    return _relu_part(ctx, RELU_POWER)
 
 
-@relu_goldstein.control(breaks="a constant step eta_k = a zeta_k: the minibatch noise keeps x_k at a distance set by the "
-                               "step and the measure levels off (beta <= 0 < p/8). At quick horizons not every cell has "
-                               "levelled off (the identity and clipped directions at the small radius still descend, "
-                               "their beta is reported), so the control fails through the cells that have")
-def relu_goldstein_constant_step(ctx):
-    return _relu_part(ctx, constant=True)
+@relu_goldstein.control(breaks="summable steps eta_bar_k = a (10/(k+10))^2 (sum eta_k = inf broken; random factors and "
+                               "starts kept): the iterates stop after an ODE time of about 10.5 a at a point where, almost "
+                               "surely, f is differentiable with grad f != 0, so the measure at radii shrinking to 0 tends "
+                               "to ||grad f|| > 0 and levels off (predicted beta = 0 < p/8 in every cell, whatever the "
+                               "direction). A constant step is no control here: the network nearly interpolates its 24 "
+                               "samples (d = 21; heavy ball at a constant step: mean loss 1.49 at k = 0, 0.004 at K), "
+                               "the minibatch noise shrinks with the residuals and the Lipschitz directions (heavy "
+                               "ball, clipping, a user's pseudo-Huber direction) keep descending")
+def relu_goldstein_summable_steps(ctx):
+    return _relu_part(ctx, SUMMABLE_POWER)
