@@ -114,3 +114,19 @@ def test_sweep_on_dask_with_a_killed_worker_equals_one_process(tmp_path):
     assert many.ok and many.computed == one.computed == 6
     for name in one.arrays:
         np.testing.assert_array_equal(one.arrays[name], many.arrays[name], err_msg=name)
+
+
+def test_a_long_run_uses_every_core_by_default(tmp_path, monkeypatch, capsys):
+    from verify import executors
+
+    monkeypatch.setattr(executors, "usable_cores", lambda: 2)
+    monkeypatch.setattr(executors, "AUTO_MIN_TASKS", 4)
+    assert main(["verify", *CLAIMS, "--seeds", "0:2", "--report", str(tmp_path / "auto"), "--no-progress"]) == 0
+    assert "local Dask cluster, one worker per core" in capsys.readouterr().err
+    doc = json.loads((tmp_path / "auto" / "results.json").read_text())
+    assert doc["executor"]["backend"] == "dask-local" and doc["executor"]["workers"] == 2
+    # below the threshold, with --workers 1, or without Dask: in this process
+    assert type(executors.make_executor(tasks=3)).__name__ == "InProcess"
+    assert type(executors.make_executor(workers=1, tasks=100)).__name__ == "InProcess"
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert type(executors.make_executor(tasks=100)).__name__ == "InProcess"

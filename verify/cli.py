@@ -48,7 +48,8 @@ def _parser():
                        help="seeds A..B-1: a claim is verified only when verified at every seed")
     where = v.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                       help="run claims x seeds on a local Dask cluster of N worker processes")
+                       help="run claims x seeds on a local Dask cluster of N worker processes (default: one per core "
+                            "when Dask is installed and there are at least 8 tasks; 1: in this process)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on an existing Dask cluster (e.g. tcp://host:8786)")
     user = v.add_mutually_exclusive_group()
@@ -199,14 +200,17 @@ def _verify(args) -> int:
 
         assumptions = direction_assumptions(args.direction) if args.direction else method_assumptions(args.method)
         print("\n".join(assumptions.lines()) + "\n")
-    from .executors import make_executor
+    from .executors import LocalDask, make_executor
     from .report import write_report
 
     try:
-        executor = make_executor(args.workers, args.scheduler)
+        executor = make_executor(args.workers, args.scheduler, tasks=len(selected) * len(seeds))
     except (ImportError, ValueError) as exc:
         print(f"stochopt verify: {exc}", file=sys.stderr)
         return 2
+    if args.workers is None and args.scheduler is None and isinstance(executor, LocalDask):
+        print(f"stochopt verify: {len(selected) * len(seeds)} tasks on a local Dask cluster, one worker per core "
+              "(--workers 1: in this process)", file=sys.stderr)
     progress = False if args.no_progress else None
     with executor:
         ids = [c.id for c in selected]

@@ -22,6 +22,7 @@ Dask is an optional extra (``pip install "stochopt[dask]"``), imported only by t
 """
 from __future__ import annotations
 
+import os
 import platform
 import sys
 
@@ -183,11 +184,27 @@ class RemoteDask(_Dask):
         return False
 
 
-def make_executor(workers: int | None = None, scheduler: str | None = None):
-    """The executor for ``--workers N`` / ``--scheduler ADDRESS`` (neither: in process).
+#: ``stochopt verify`` without --workers/--scheduler uses every core for at least this many tasks.
+AUTO_MIN_TASKS = 8
 
-    >>> type(make_executor()).__name__
-    'InProcess'
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None, tasks: int | None = None):
+    """The executor for ``--workers N`` / ``--scheduler ADDRESS``.
+
+    Neither given: in this process, except for a run of at least ``AUTO_MIN_TASKS`` tasks on a
+    machine with several cores and Dask installed, which gets a local cluster with one worker per
+    core (results do not depend on it). ``workers=1``: in this process.
+
+    >>> type(make_executor()).__name__, type(make_executor(workers=1, tasks=100)).__name__
+    ('InProcess', 'InProcess')
     >>> make_executor(workers=2, scheduler="tcp://x:1")
     Traceback (most recent call last):
     ...
@@ -197,6 +214,12 @@ def make_executor(workers: int | None = None, scheduler: str | None = None):
         raise ValueError("give either workers or scheduler, not both")
     if scheduler is not None:
         return RemoteDask(scheduler)
-    if workers is not None:
+    if workers is None and tasks is not None and tasks >= AUTO_MIN_TASKS and usable_cores() > 1:
+        try:
+            _import_distributed()
+        except ImportError:
+            return InProcess()
+        workers = min(usable_cores(), tasks)
+    if workers is not None and workers > 1:
         return LocalDask(workers)
     return InProcess()
