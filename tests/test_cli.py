@@ -27,7 +27,8 @@ def _check_report(directory):
 
 
 def test_verify_in_process(tmp_path, capsys):
-    status = main(["verify", "schedules", "--quick", "--report", str(tmp_path), "--seed", "3", "--workers", "1", "--no-progress"])
+    status = main(["verify", "schedules", "--quick", "--report", str(tmp_path), "--seed", "3", "--workers", "1",
+                   "--no-progress"])
     out = capsys.readouterr().out
     assert status == 0, out
     assert "claims verified" in out and "report.md" in out and "results.json" in out
