@@ -107,16 +107,18 @@ def test_rotated_direction_is_not_a_subgradient_of_phi():
 
 def test_regularized_problem_is_coercive_and_the_tilt_breaks_it():
     base = F.relu()
+    u = boundedness.dead_unit_tilt(base, 0.2)
     f = boundedness.Regularized(base, lam=0.05)
-    tilted = boundedness.Regularized(base, lam=0.05, tilt=0.2)
-    # unit 0's output weight (coordinate 16) at 0: its input weight x_1 no longer changes the loss
+    tilted = boundedness.Regularized(base, lam=0.05, tilt=u)
+    # unit 0's bias (coordinate 12) below -max_i <w_1, a_i>: the unit is dead, the loss is flat along b_1 -> -inf
     x = np.array(base.x0)
-    x[16] = 0.0
-    ray = x + np.outer([10.0, 100.0, 1000.0], np.eye(base.dim)[0])
+    x[12] = -np.max(base.X @ x[0:3]) - 1.0
+    ray = x - np.outer([10.0, 100.0, 1000.0], np.eye(base.dim)[12])
     np.testing.assert_allclose(base.value(ray), base.value(x[None]).repeat(3), rtol=1e-12)
+    np.testing.assert_array_equal(base.grad(ray)[:, [0, 1, 2, 12, 16]], 0.0)   # and no gradient reaches the unit
     assert np.all(np.diff(f.value(ray)) > 0) and np.all(np.diff(tilted.value(ray)) < 0)   # -> -inf: not coercive
     x = base.x0 + 0.3
-    np.testing.assert_allclose(tilted.grad(x), base.grad(x) + 0.05 * np.sign(x) - 0.2 * np.eye(base.dim)[0])
+    np.testing.assert_allclose(tilted.grad(x), base.grad(x) + 0.05 * np.sign(x) + 0.2 * np.eye(base.dim)[12])
 
 
 def test_fast_error_is_the_distance_to_the_segment_of_consecutive_gradients():

@@ -12,10 +12,25 @@ the largest rise of H_k above its running minimum, max_j (H_j - min_{i<=j} H_i),
 relative to the total decrease H_0 - min_j H_j (``verify.lyapunov.relative_rise``). On any coarser
 grid it can only be smaller, so reading it at every step decides every grid. Full batch, diminishing
 steps eta_k = c a b / (c k + b) at step scales c = 1, 1/2, 1/4, 1/8 over the same ODE horizon
-(K / c steps); the rise must vanish with c: its fitted order q in mean rise ~ c^q must be at least
-1/2 (the predicted order is 1: every discretization error of H is O(eta), one step across a kink or
-a switch of s; the margin 1/2 covers the event-dominated pre-asymptotic regime). A direction whose H
-never rises at any scale (H decreases at every step) passes outright.
+(K / c steps); the rise must vanish with c: its fitted order q in mean rise ~ c^q must be at least 1/2.
+
+Predicted order 1 (full batch: no noise). One step, with theta = tau eta and s = s_{k+1} in dphi(m_{k+1}):
+convexity of phi gives (phi(m_{k+1}) - phi(m_k))/tau <= eta <s, g_k - m_k> = eta <s, g_k - m_{k+1}>/(1 - theta),
+and f(x_{k+1}) - f(x_k) = -eta <g_k, s> + r_k, so
+    H_{k+1} - H_k <= r_k + tau eta^2 <s, g_k>/(1 - theta) - eta <s, m_{k+1}>/(1 - theta),
+the last term <= 0 (<s, m> >= phi(m) - phi(0) >= 0). The remainder r_k is O(eta^2) where f is smooth along
+the step and at most eta |s| J on the one step that crosses a kink (J the jump of the gradient). A rise
+above the running minimum is therefore O(eta): a kink crossing, or O(eta^2) per step over the O(1/eta)
+steps of a unit of ODE time. At a fixed ODE time eta = c a exp(-t/(a b)) is proportional to c, so the
+rise is O(c): order 1. The threshold 1/2 is that order minus a stated margin of 1/2: it is also the
+order a noise term of size sqrt(eta) would give, so passing separates the discretization order from a
+noise order and from order 0 (no Lyapunov function). Measured with 256 replicas at seeds 0-19 (scales 1
+to 1/16) the order of every direction is 0.93-1.10 on both problems.
+
+The interval: the largest rise is a rare kink event, heavy-tailed over replicas; the 95% percentile
+bootstrap (replicas resampled jointly, the minimum over directions refitted) has a standard error
+that matches the scatter of the order over independent replica sets within about 20%, and with 128
+replicas its lower end stays far from 1/2 (the scatter of the clipped directions is 0.06-0.08).
 
 Controls break only the Lyapunov structure, with the same runs read by the same statistic: H built
 with tau/4 in place of tau (H' = f + 4 phi(m)/tau: along the flow dH'/dt = 3<s, D_f> - 4<s, m>, positive
