@@ -265,3 +265,21 @@ def test_numerical_warnings_go_into_the_verdict_not_the_terminal(make_claim, rec
     assert r.parts[0].check.details["numerical_warnings"] == ["RuntimeWarning: overflow encountered in exp"]
     assert "numerical_warnings" not in r.parts[0].control.details
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_task_without_a_result_is_reported_and_the_others_kept(make_claim, monkeypatch, tmp_path):
+    """A task that raises outside its parts (or whose Dask worker died) becomes an error, not a crash."""
+    c = _two_part_claim(make_claim)
+    original = registry.run_task
+
+    def dies_at_seed_1(task):
+        if task.seed == 1:
+            raise MemoryError("worker ran out of memory")
+        return original(task)
+
+    monkeypatch.setattr(registry, "run_task", dies_at_seed_1)
+    (r,) = verify.run_claims([c.id], seeds="0:3", progress=False, report_dir=tmp_path / "report")
+    assert [s.ok for s in r.by_seed] == [True, False, True] and not r.ok
+    failed = r.by_seed[1].parts[0]
+    assert failed.check.status == "error" and "MemoryError: worker ran out of memory" in failed.check.details["error"]
+    assert (tmp_path / "report" / "results.json").exists()

@@ -23,6 +23,7 @@ Dask is an optional extra (``pip install "stochopt[dask]"``), imported only by t
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 import platform
 import sys
 
@@ -55,13 +56,24 @@ def fingerprint() -> dict:
             "python": platform.python_version()}
 
 
+@dataclass(frozen=True)
+class TaskFailure:
+    """What an executor returns for a task that did not produce a result (it raised, or the worker
+    running it died, e.g. out of memory); the run goes on and the report shows it as an error."""
+
+    error: str
+
+
 class InProcess:
     """Run the tasks one after another in this process (the default)."""
 
     def map(self, fn, tasks, on_done=None) -> list:
         out = []
         for i, task in enumerate(tasks):
-            out.append(fn(task))
+            try:
+                out.append(fn(task))
+            except Exception as exc:  # one broken task must not lose the others' results
+                out.append(TaskFailure(f"{type(exc).__name__}: {exc}"))
             if on_done is not None:
                 on_done(i, out[-1])
         return out
@@ -105,7 +117,10 @@ class _Dask:
         results = [None] * len(futures)
         for future in distributed.as_completed(futures):
             i = index[future.key]
-            results[i] = future.result()  # a task that raised re-raises here, with its traceback
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # a task that raised, or whose workers died (KilledWorker): reported
+                results[i] = TaskFailure(f"{type(exc).__name__}: {exc}")
             if on_done is not None:
                 on_done(i, results[i])
         return results

@@ -693,6 +693,22 @@ def run_task(task: Task) -> SeedResult:
                   method=resolve_method(task.method))
 
 
+def _is_failure(out) -> bool:
+    return type(out).__name__ == "TaskFailure" or isinstance(out, BaseException)
+
+
+def _failed(task: Task, failure) -> SeedResult:
+    """A task that produced no result: every part's check and control are errors saying why."""
+    cl = get_claim(task.claim_id)
+    error = getattr(failure, "error", None) or f"{type(failure).__name__}: {failure}"
+    why = {"error": f"the task (claim {task.claim_id}, seed {task.seed}) produced no result: {error}"}
+    def error():
+        return Verdict("error", details=dict(why), seeds=[task.seed], mode=task.mode)
+
+    parts = [PartResult(p.name, p.statistic, p.breaks, error(), error()) for p in cl.parts]
+    return SeedResult(task.claim_id, task.seed, task.mode, parts)
+
+
 def _progress_fn(progress):
     if callable(progress):
         return progress
@@ -753,7 +769,8 @@ def run_claims(ids_or_prefixes=None, mode: str = "quick", seeds=(0,), report_dir
         bar(done[0], len(tasks), f"{tasks[i].claim_id} (seed {tasks[i].seed})")
 
     bar(0, len(tasks), "")
-    flat = executor.map(run_task, tasks, on_done)
+    flat = [_failed(task, out) if _is_failure(out) else out
+            for task, out in zip(tasks, executor.map(run_task, tasks, on_done))]
     results, n = [], len(seeds)
     for j, cl in enumerate(selected):
         results.append(ClaimResult(cl, list(flat[j * n:(j + 1) * n])))

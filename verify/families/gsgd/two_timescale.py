@@ -117,9 +117,15 @@ def _exponents(ends, windows, idx):
     out = []
     for reduce in (lambda a: a.mean(axis=(0, 2)),
                    lambda a: np.quantile(a.transpose(1, 0, 2).reshape(a.shape[1], -1), QUANTILE, axis=1)):
-        y = np.log(np.maximum(np.array([reduce(w[:, idx]) for w in windows]), 1e-300))  # w[:, idx]: (n_w, B, R)
+        y = np.log(np.maximum(np.array([_chunked(reduce, w, idx) for w in windows]), 1e-300))
         out.append(-np.sum((y - y.mean(axis=0)) * xc[:, None], axis=0) / np.sum(xc * xc))
     return out
+
+
+def _chunked(reduce, w, idx, budget=2 ** 22):
+    """reduce(w[:, idx]) over the resamples in chunks: w[:, idx] is (n_w, B, R), gigabytes at full sizes."""
+    step = max(1, budget // max(1, w.shape[0] * idx.shape[1]))
+    return np.concatenate([reduce(w[:, idx[i:i + step]]) for i in range(0, len(idx), step)])
 
 
 def _fast(ctx, coupled):
