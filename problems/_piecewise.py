@@ -24,7 +24,7 @@ import numpy as np
 
 from ._base import MAX_GENERATORS, Problem, not_representable, rowsum, unique_rows
 
-__all__ = ["Piecewise", "SmallMax", "Chained"]
+__all__ = ["Piecewise", "SmallMax", "Chained", "stack_last"]
 
 
 class Piecewise(Problem):
@@ -55,13 +55,18 @@ class Piecewise(Problem):
         return total if smooth is None else total + smooth[0]
 
     def _grad(self, x):
-        vals = self._pieces(x)
+        vals, select = self._pieces_and_selector(x)
         which = vals.argmax(axis=-1)
-        g = self._select_grad(x, which)
+        g = select(which)
         if self.outer_prime is not None:
             g = g * self.outer_prime(vals.max(axis=-1)[..., 0])[..., None]
         smooth = self._smooth(x)
         return g if smooth is None else g + smooth[1]
+
+    def _pieces_and_selector(self, x):
+        """(``_pieces(x)``, which -> ``_select_grad(x, which)``); subclasses that compute values
+        and gradients together override it to do that work once per oracle call."""
+        return self._pieces(x), lambda which: self._select_grad(x, which)
 
     def active_pieces(self, x, tol: float = 1e-9) -> list:
         """For one point x (d,): per term, the indices of the pieces within tol of the max.
@@ -116,8 +121,11 @@ class SmallMax(Piecewise):
         return self._all(x)[0][..., None, :]
 
     def _select_grad(self, x, which):
-        grads = self._all(x)[1]  # (..., m, d)
-        return np.take_along_axis(grads, which[..., :, None], axis=-2)[..., 0, :]
+        return _pick(self._all(x)[1], which[..., 0])
+
+    def _pieces_and_selector(self, x):
+        values, grads = self._all(x)
+        return values[..., None, :], lambda which: _pick(grads, which[..., 0])
 
 
 class Chained(Piecewise):
@@ -139,21 +147,45 @@ class Chained(Piecewise):
         return self._pair(x[..., :-1], x[..., 1:])
 
     def _pieces(self, x):
-        vals = self._pair_of(x)[0]
+        return self._pieces_from(self._pair_of(x)[0])
+
+    def _pieces_from(self, vals):
         if self.mode == "sum":
             return vals
         return rowsum(np.swapaxes(vals, -1, -2))[..., None, :]
 
     def _select_grad(self, x, which):
-        _, du, dv = self._pair_of(x)
-        if self.mode == "sum":
-            su = np.take_along_axis(du, which[..., :, None], axis=-1)[..., 0]
-            sv = np.take_along_axis(dv, which[..., :, None], axis=-1)[..., 0]
-        else:
-            k = np.broadcast_to(which[..., :, None], du.shape[:-1] + (1,))
-            su = np.take_along_axis(du, k, axis=-1)[..., 0]
-            sv = np.take_along_axis(dv, k, axis=-1)[..., 0]
-        g = np.zeros(x.shape)
+        return self._chain_grad(x.shape, *self._pair_of(x)[1:], which)
+
+    def _pieces_and_selector(self, x):
+        vals, du, dv = self._pair_of(x)
+        return self._pieces_from(vals), lambda which: self._chain_grad(x.shape, du, dv, which)
+
+    def _chain_grad(self, shape, du, dv, which):
+        """sum_i of the selected pieces' partials in (x_i, x_(i+1)); ``which`` (..., T)."""
+        k = which if self.mode == "sum" else np.broadcast_to(which, du.shape[:-1])  # (..., n-1)
+        su, sv = _pick(du, k), _pick(dv, k)
+        g = np.zeros(shape)
         g[..., :-1] += su
         g[..., 1:] += sv
         return g
+
+
+def _pick(a: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """a[..., which[...], :] for a (..., m, *rest) and integer which (...): one fancy index
+    over the flattened leading axes (a selection: no arithmetic, the same values as
+    take_along_axis, without its per-call index construction)."""
+    lead = which.shape
+    m = a.shape[len(lead)]
+    flat = a.reshape((-1, m) + a.shape[len(lead) + 1:])
+    rows = np.arange(flat.shape[0])
+    return flat[rows, which.reshape(-1)].reshape(lead + a.shape[len(lead) + 1:])
+
+
+def stack_last(*arrays) -> np.ndarray:
+    """np.stack(arrays, axis=-1) for float arrays of one shape, filled into one preallocated
+    array (the same values; stacking's per-call checks cost more than the work here)."""
+    out = np.empty(np.shape(arrays[0]) + (len(arrays),), dtype=np.result_type(*arrays))
+    for i, a in enumerate(arrays):
+        out[..., i] = a
+    return out

@@ -23,11 +23,19 @@ MN = "Mäkelä & Neittaanmäki (1992), Nonsmooth Optimization; " + LV
 
 
 def _stack(values, grads, x):
-    """values: list of m arrays (...); grads: list of m lists of d components -> (..., m), (..., m, d)."""
+    """values: list of m arrays (...); grads: list of m lists of d components -> (..., m), (..., m, d).
+
+    Filled into preallocated arrays (a component may be a scalar, broadcast): the same values
+    as stacking, for a fraction of the per-call cost on the small arrays of these problems.
+    """
     shape = x.shape[:-1]
-    v = np.stack([np.broadcast_to(a, shape) for a in values], axis=-1)
-    g = np.stack([np.stack([np.broadcast_to(np.asarray(c, dtype=float), shape) for c in row], axis=-1)
-                  for row in grads], axis=-2)
+    v = np.empty(shape + (len(values),), dtype=np.result_type(*values))
+    for i, a in enumerate(values):
+        v[..., i] = a
+    g = np.empty(shape + (len(grads), len(grads[0])))
+    for i, row in enumerate(grads):
+        for j, c in enumerate(row):
+            g[..., i, j] = c
     return v, g
 
 

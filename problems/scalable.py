@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ._base import MAX_KINKS, Problem, check_int, einsum, rowsum, unique_rows
-from ._piecewise import Chained, Piecewise
+from ._piecewise import Chained, Piecewise, stack_last
 
 __all__ = [
     "MaxQ", "MxHilb", "ChainedLQ", "ChainedCB3I", "ChainedCB3II", "ActiveFaces", "Brown2",
@@ -132,15 +132,15 @@ class ChainedLQ(Chained, _Scalable):
 
     def _pair(self, u, v):
         one = np.ones_like(u)
-        vals = np.stack([-u - v, -u - v + u * u + v * v - 1], axis=-1)
-        return vals, np.stack([-one, 2 * u - 1], axis=-1), np.stack([-one, 2 * v - 1], axis=-1)
+        vals = stack_last(-u - v, -u - v + u * u + v * v - 1)
+        return vals, stack_last(-one, 2 * u - 1), stack_last(-one, 2 * v - 1)
 
 
 def _cb3_pair(u, v):
     e = 2.0 * np.exp(v - u)
-    vals = np.stack([u**4 + v * v, (2 - u) ** 2 + (2 - v) ** 2, e], axis=-1)
-    du = np.stack([4 * u**3, -2 * (2 - u), -e], axis=-1)
-    dv = np.stack([2 * v, -2 * (2 - v), e], axis=-1)
+    vals = stack_last(u**4 + v * v, (2 - u) ** 2 + (2 - v) ** 2, e)
+    du = stack_last(4 * u**3, -2 * (2 - u), -e)
+    dv = stack_last(2 * v, -2 * (2 - v), e)
     return vals, du, dv
 
 
@@ -282,8 +282,8 @@ class ChainedMifflin2(Chained, _Scalable):
 
     def _pair(self, u, v):
         s = u * u + v * v - 1
-        vals = np.stack([-u + 3.75 * s, -u + 0.25 * s], axis=-1)
-        return vals, np.stack([7.5 * u - 1, 0.5 * u - 1], axis=-1), np.stack([7.5 * v, 0.5 * v], axis=-1)
+        vals = stack_last(-u + 3.75 * s, -u + 0.25 * s)
+        return vals, stack_last(7.5 * u - 1, 0.5 * u - 1), stack_last(7.5 * v, 0.5 * v)
 
     def _solve(self):
         if self.n > self.max_solve_n:
@@ -333,8 +333,8 @@ def _mifflin2_minimiser(n):
 
 def _crescent_pair(u, v):
     r = u * u + (v - 1) ** 2
-    vals = np.stack([r + v - 1, -r + v + 1], axis=-1)
-    return vals, np.stack([2 * u, -2 * u], axis=-1), np.stack([2 * v - 1, 3 - 2 * v], axis=-1)
+    vals = stack_last(r + v - 1, -r + v + 1)
+    return vals, stack_last(2 * u, -2 * u), stack_last(2 * v - 1, 3 - 2 * v)
 
 
 class ChainedCrescentI(Chained, _Scalable):
@@ -402,7 +402,7 @@ class ChebyshevRosenbrock1(Chained, _Scalable):
 
     def _pair(self, u, v):
         h = v - 2 * u * u + 1
-        return np.stack([h, -h], axis=-1), np.stack([-4 * u, 4 * u], axis=-1), np.stack([np.ones_like(v), -np.ones_like(v)], axis=-1)
+        return stack_last(h, -h), stack_last(-4 * u, 4 * u), stack_last(np.ones_like(v), -np.ones_like(v))
 
 
 class ChebyshevRosenbrock2(_Scalable):

@@ -233,7 +233,7 @@ class _HyperPlan:
 
     def record_row(self, k: int) -> dict:
         """float64 values at the single step k (for a record outside any block)."""
-        return {n: self._last_row(n, k, None) for n in self._hyper}
+        return {n: self._last_row(n, k, None)[0] for n in self._hyper}
 
     def _check_all(self) -> list | None:
         """Evaluate and check every block; keep the values when they fit in _CACHE_BYTES."""
@@ -395,7 +395,8 @@ class _Loop:
         k = carry.k
         stop = False
         if k % c.record_every == 0 or k == c.steps:
-            self._record({n: rows[k - block.start:] for n, rows in block.recorded.items()})
+            j = k - block.start
+            self._record({n: rows[j] for n, rows in block.recorded.items()})
             stop = any(cb(k, carry.state(c.replica_ids)) is True for cb in c.callbacks)
             self.bar.update(k)
         if c.checkpoint_every is not None and k % c.checkpoint_every == 0 and k < c.steps and not stop:
@@ -404,20 +405,22 @@ class _Loop:
         return stop
 
     def _record(self, recorded: dict) -> None:
-        """Record the current state; ``recorded`` holds the hyperparameters from k on (row 0)."""
+        """Record the current state; ``recorded`` holds each hyperparameter's row at k."""
         carry = self.carry
         value = np.asarray(self.calls.value(carry.x), dtype=float)
-        unbounded = ~np.isfinite(value) & ~carry.frozen
-        if unbounded.any():
-            carry.mark(unbounded, carry.k, "f(x) is not finite (inf/NaN) at a finite iterate")
+        finite = np.isfinite(value)
+        if not finite.all():
+            unbounded = ~finite & ~carry.frozen
+            if unbounded.any():
+                carry.mark(unbounded, carry.k, "f(x) is not finite (inf/NaN) at a finite iterate")
         R = carry.x.shape[0]
         if self.momentum:
             m = carry.buffers[self.momentum]
             momentum_norm = np.sqrt(np.sum(np.square(m, dtype=float), axis=-1))
         else:
             momentum_norm = np.full(R, np.nan)
-        hyper = {n: np.broadcast_to(rows[0], (R,)) for n, rows in recorded.items()}
-        self.recorder.append(carry.k, carry.x, value, carry.time, momentum_norm, hyper)
+        # each row (a scalar or one value per replica) is broadcast into the record by assignment
+        self.recorder.append(carry.k, carry.x, value, carry.time, momentum_norm, recorded)
 
 
 def _save_checkpoint(trace: Trace, path: str, final: bool) -> None:
