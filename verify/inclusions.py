@@ -159,9 +159,17 @@ def _jumps(g0, gm, g1):
 
 
 def _grad_fn(problem):
+    """The problem's gradient; its unchecked path when it has one (the integrator only passes
+    float64 points it made itself, so the public method's input checks are repeated work)."""
     from .measures import _grad_fn as g
 
-    return g(problem)
+    fast = getattr(problem, "unchecked_grad", None)
+    return fast if fast is not None else g(problem)
+
+
+def _value_fn(problem):
+    """Like ``_grad_fn``, for f (None when the problem has no value)."""
+    return getattr(problem, "unchecked_value", None) or getattr(problem, "value", None)
 
 
 def _bisect(grad, path, lo, hi, g_lo, g_hi, halvings=BISECTIONS):
@@ -277,7 +285,7 @@ class _Slow(Inclusion):
         self.problem = problem
         self.direction = direction
         self.grad = _grad_fn(problem)
-        self.value = getattr(problem, "value", None)
+        self.value = _value_fn(problem)
         self.alpha = float(alpha)
         if not self.alpha >= 0:
             raise ValueError(f"alpha must be >= 0; got {alpha}")
