@@ -585,7 +585,7 @@ def gclip_factor(g, lr, gamma, delta):
     >>> gclip_factor(np.array([[3.0, 4.0], [0.0, 0.0], [3e4, 4e4]]), 1.0, 0.1, 1e-3).ravel()
     array([0.02 , 1.   , 0.001])
     """
-    norm = np.sqrt(np.sum(g * g, axis=-1, keepdims=True))
+    norm = np.sqrt((g * g).sum(axis=-1, keepdims=True))
     ratio = np.divide(gamma, norm, out=np.full(norm.shape, np.inf, dtype=g.dtype), where=norm > 0)
     return lr * np.minimum(1.0, np.maximum(delta, ratio))
 

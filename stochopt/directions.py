@@ -152,9 +152,9 @@ class Direction(abc.ABC):
         """
         a = np.abs(m)
         if self.blocks is None:
-            scale = np.max(a, axis=-1, keepdims=True)
+            scale = a.max(axis=-1, keepdims=True)  # the method: no Python-level wrapper per call
             safe = np.where(scale > 0, scale, 1.0)
-            return scale * np.sqrt(np.sum(np.square(a / safe), axis=-1, keepdims=True))
+            return scale * np.sqrt(np.square(a / safe).sum(axis=-1, keepdims=True))
         self.blocks.check(m.shape[-1])
         scale = self.blocks.maxima(a)
         safe = np.where(scale > 0, scale, 1.0)

@@ -416,7 +416,7 @@ class _Loop:
         R = carry.x.shape[0]
         if self.momentum:
             m = carry.buffers[self.momentum]
-            momentum_norm = np.sqrt(np.sum(np.square(m, dtype=float), axis=-1))
+            momentum_norm = np.sqrt(np.square(m, dtype=float).sum(axis=-1))
         else:
             momentum_norm = np.full(R, np.nan)
         # each row (a scalar or one value per replica) is broadcast into the record by assignment

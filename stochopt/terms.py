@@ -150,7 +150,7 @@ def ratio_or_zero(num, den):
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.divide(num, den)
     zero = den == 0
-    if np.any(zero):                    # only possible with eps = 0: fix the 0/0 entries
+    if zero.any():                    # only possible with eps = 0: fix the 0/0 entries
         out = np.where(zero & (num == 0), 0.0, out)
     return out
 
