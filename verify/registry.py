@@ -38,7 +38,6 @@ A claim module reads as the theorem, the parts, the verdict::
 from __future__ import annotations
 
 import importlib
-import io
 import math
 import pkgutil
 import sys
@@ -387,15 +386,15 @@ def _call(fn, ctx, claim_id, kind, render=True) -> Verdict:
 
 def _render(figures, claim_id, kind) -> list:
     """Render matplotlib figures to PNG records (and close pyplot-managed ones)."""
+    from .report import render_png
+
     out = []
     for n, item in enumerate(figures):
         if isinstance(item, FigureRecord):
             out.append(item)
             continue
         fig, caption = item if isinstance(item, tuple) else (item, "")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-        out.append(FigureRecord(f"{kind}-{n + 1}", caption, buf.getvalue()))
+        out.append(FigureRecord(f"{kind}-{n + 1}", caption, render_png(fig)))
         if "matplotlib.pyplot" in sys.modules:
             import matplotlib.pyplot as plt
 

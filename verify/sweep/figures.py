@@ -18,7 +18,6 @@ that median.
 """
 from __future__ import annotations
 
-import io
 import itertools
 import os
 
@@ -74,7 +73,7 @@ def _heatmap(result, fig):
         values = np.swapaxes(values, 1, 2)
     med = np.nanmedian(values.transpose(1, 2, 0, 3).reshape(values.shape[1], values.shape[2], -1), axis=2)
     xs, ys = spec.grid[fig["x"]], spec.grid[fig["y"]]
-    figure, ax = subplots(figsize=(5.6, 4.2))
+    figure, ax = subplots(figsize=(5.6, 4.2), margins={"right": 0.9})  # the colorbar's labels
     shown = np.log10(np.maximum(med, 1e-300)) if fig.get("log") else med
     mesh = ax.imshow(shown, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs])
@@ -128,13 +127,14 @@ def draw(result) -> list:
     """Draw every figure of the spec into ``out/figures/``; return [{"file", "caption"}]."""
     from stochopt.engine import atomic_write
 
+    from ..report import render_png
+
     drawn = []
     for fig in result.spec.figures:
         figure = _heatmap(result, fig) if fig["kind"] == "heatmap" else _line(result, fig)
-        buf = io.BytesIO()
-        figure.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        png = render_png(figure)
         name = f"figures/{fig['name']}.png"
-        atomic_write(os.path.join(result.out, name), lambda f: f.write(buf.getvalue()))
+        atomic_write(os.path.join(result.out, name), lambda f: f.write(png))
         caption = fig.get("caption", f"median {fig['statistic']} over seeds and replicas")
         drawn.append({"file": name, "caption": caption})
     return drawn

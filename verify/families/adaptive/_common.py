@@ -49,12 +49,11 @@ def per_run(fn):
     return memo
 
 
-def figure(title, xlabel, ylabel, size=(5.2, 3.6)):
-    """A matplotlib Figure (no pyplot state) with one labelled axes."""
-    from matplotlib.figure import Figure
+def figure(title, xlabel, ylabel, size=(5.2, 3.6), margins=None):
+    """A matplotlib Figure (no pyplot state) with one labelled axes (``margins``: see ``report.subplots``)."""
+    from ...report import subplots
 
-    fig = Figure(figsize=size, layout="constrained")
-    ax = fig.add_subplot(1, 1, 1)
+    fig, ax = subplots(1, 1, figsize=size, margins=margins)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=8)

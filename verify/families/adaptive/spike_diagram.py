@@ -84,11 +84,13 @@ def _decide(ctx, eps):
 
 
 def _figure(median):
-    fig, ax = figure("Adam's late-phase spikes (median over instances, f*/L0 ~ 1e-7)", "beta2", "beta1")
+    fig, ax = figure("Adam's late-phase spikes (median over instances, f*/L0 ~ 1e-7)", "beta2", "beta1",
+                     margins={"right": 0.9})  # the colorbar's labels
     im = ax.imshow(median, origin="lower", cmap="magma", vmin=0)
     ax.set_xticks(range(len(B2)), [str(v) for v in B2])
     ax.set_yticks(range(len(B1)), [str(v) for v in B1])
-    fig.colorbar(im, ax=ax, label="largest rise above the running minimum (decades)")
+    bar = fig.colorbar(im, ax=ax)
+    bar.set_label("largest rise above the\nrunning minimum (decades)", fontsize=8)
     return fig
 
 

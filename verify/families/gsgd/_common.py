@@ -364,10 +364,13 @@ def decay_figure(ends, curves, ylabel, title, caption, slope):
     >>> figs[0][1]
     'c'
     """
+    import textwrap
+
     from ...report import subplots
 
     names = sorted({p for p, _ in curves})
-    fig, axes = subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6), squeeze=False)
+    fig, axes = subplots(1, len(names), figsize=(4.2 * len(names) + 0.6, 3.6), squeeze=False,
+                         margins={"left": 1.0, "wspace": 1.0, "top": 0.6})  # two-line titles and y labels
     for ax, pname in zip(axes[0], names):
         mine = {m: med for (p, m), med in curves.items() if p == pname}
         for m, med in mine.items():
@@ -375,7 +378,8 @@ def decay_figure(ends, curves, ylabel, title, caption, slope):
         ref = np.asarray(ends, dtype=float) ** -slope
         top = max(float(np.nanmax(med[:1])) for med in mine.values())
         ax.loglog(ends, top * ref / ref[0], "k--", label=f"slope -{slope:g} (threshold)")
-        ax.set(title=f"{title} ({pname})", xlabel="k (window end)", ylabel=ylabel)
+        ax.set_title(textwrap.fill(f"{title} ({pname})", 44, break_on_hyphens=False), fontsize=10)
+        ax.set(xlabel="k (window end)", ylabel=textwrap.fill(ylabel, 48))
         ax.legend(fontsize=6)
     return [(fig, caption)]
 
@@ -386,13 +390,14 @@ def fraction_figure(fractions, threshold, title, caption):
     >>> fraction_figure({"a": (1.0, (0.9, 1.0))}, 0.9, "t", "c")[0][1]
     'c'
     """
-    from ...report import subplots
+    from ...report import subplots, text_width
 
     labels = list(fractions)
     vals = np.array([fractions[c][0] for c in labels])
     err = np.array([[v - fractions[c][1][0] for v, c in zip(vals, labels)],
                     [fractions[c][1][1] - v for v, c in zip(vals, labels)]])
-    fig, ax = subplots(1, 1, figsize=(6.0, 0.35 * len(labels) + 1.6))
+    fig, ax = subplots(1, 1, figsize=(6.0, 0.35 * len(labels) + 1.6),
+                       margins={"left": text_width(labels, 7) + 0.2})  # the labels name the bars
     ax.barh(range(len(labels)), vals, color="C0")
     ax.errorbar(vals, range(len(labels)), xerr=np.maximum(err, 0.0), fmt="none", ecolor="k")
     ax.axvline(threshold, color="C3", ls="--", label=f"threshold {threshold:g}")

@@ -108,16 +108,19 @@ def _conditions_part(ctx, constant):
 
 
 def _table_figure(ctx, table):
-    from ...report import subplots
+    from ...report import subplots, text_width
 
-    fig, ax = subplots(1, 1, figsize=(7.0, 0.3 * len(table) + 1.2))
+    names = [f"{r['schedule']}: {r['condition']}" for r in table]
+    fig, ax = subplots(1, 1, figsize=(7.0, 0.3 * len(table) + 1.2),
+                       margins={"left": text_width(names, 6) + 0.2, "top": 0.6})  # labels name the bars
     colours = {"proved": "C2", "disproved": "C3", "unproved": "C1"}
     ax.barh(range(len(table)), [1] * len(table), color=[colours[r["status"]] for r in table])
-    ax.set_yticks(range(len(table)), [f"{r['schedule']}: {r['condition']}" for r in table], fontsize=6)
+    ax.set_yticks(range(len(table)), names, fontsize=6)
     for i, r in enumerate(table):
         ax.text(0.5, i, f"{r['status']}, formula = code to {r['formula_vs_code_gap']:.0e}", ha="center",
                 va="center", fontsize=6, color="white")
-    ax.set(title="stepsize conditions (sympy, after formula = executed code)", xticks=[],
+    ax.set_title("stepsize conditions\n(sympy, after formula = executed code)", fontsize=10)
+    ax.set(xticks=[],
            xlabel="green = proved, red = disproved, orange = undecided")
     ax.invert_yaxis()
     return [(fig, "Each schedule of the stationarity claims against its theorem's conditions; passing: every bar "
