@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._piecewise import SmallMax
+from ._piecewise import SmallMax, stack_last
 
 __all__ = ["CB2", "CB3", "DEM", "QL", "LQ", "Mifflin1", "Mifflin2", "Crescent", "RosenSuzuki"]
 
@@ -28,15 +28,11 @@ def _stack(values, grads, x):
     Filled into preallocated arrays (a component may be a scalar, broadcast): the same values
     as stacking, for a fraction of the per-call cost on the small arrays of these problems.
     """
-    shape = x.shape[:-1]
-    v = np.empty(shape + (len(values),), dtype=np.result_type(*values))
-    for i, a in enumerate(values):
-        v[..., i] = a
-    g = np.empty(shape + (len(grads), len(grads[0])))
+    g = np.empty(x.shape[:-1] + (len(grads), len(grads[0])))
     for i, row in enumerate(grads):
         for j, c in enumerate(row):
             g[..., i, j] = c
-    return v, g
+    return stack_last(*values), g
 
 
 class _Classic(SmallMax):
